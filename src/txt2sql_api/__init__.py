@@ -1,0 +1,1 @@
+"""Streaming text-to-SQL over PostgreSQL with Qwen on DashScope."""

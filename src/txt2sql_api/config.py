@@ -1,0 +1,76 @@
+"""All settings, read once from the environment and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Service settings.
+
+    Secrets have no defaults: a missing `DASHSCOPE_API_KEY` is reported as an `error` event on
+    `/v1/ask`, where it is needed, and the rest of the service keeps working.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="TXT2SQL_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "database_url"),
+        description="PostgreSQL to answer questions about. Unset: `serve` starts an embedded one.",
+    )
+    meta_database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TXT2SQL_META_DATABASE_URL", "meta_database_url"),
+        description="PostgreSQL holding the service's own `txt2sql` schema (examples). "
+        "Defaults to DATABASE_URL.",
+    )
+    dashscope_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DASHSCOPE_API_KEY", "dashscope_api_key"),
+        description="DashScope API key for Qwen.",
+    )
+    model: str = Field(default="qwen-plus", description="Qwen model name on DashScope.")
+    schemas: list[str] = Field(
+        default=["public"], description="Database schemas shown to the model (JSON list)."
+    )
+    max_question_chars: int = Field(default=2000, ge=1, description="Longest accepted question.")
+    few_shot_k: int = Field(default=5, ge=0, description="Examples put into the prompt.")
+    max_streams: int = Field(
+        default=200, ge=1, description="Live /v1/ask streams; past it a 503 with Retry-After."
+    )
+    ping_seconds: float = Field(default=15.0, gt=0, description="SSE heartbeat interval.")
+    send_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Longest wait for a slow client to take one event."
+    )
+    first_token_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="Longest wait for the model's first token."
+    )
+    idle_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Longest silence between two model tokens."
+    )
+    db_pool_max: int = Field(default=10, ge=1, description="Most database connections per pool.")
+    db_acquire_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Longest wait for a pooled database connection."
+    )
+    db_command_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Longest database command the service itself runs."
+    )
+    data_dir: Path | None = Field(
+        default=None,
+        description="Where the embedded PostgreSQL keeps its data. Defaults to the user cache dir.",
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    @property
+    def examples_database_url(self) -> str | None:
+        return self.meta_database_url or self.database_url

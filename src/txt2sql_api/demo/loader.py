@@ -1,0 +1,45 @@
+"""Loads the bundled city-metro demo database and its verified examples."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+
+import asyncpg
+
+from txt2sql_api.examples_store import seed_examples
+
+_DEMO = files("txt2sql_api.demo")
+
+
+def demo_sql() -> str:
+    return _DEMO.joinpath("metro.sql").read_text(encoding="utf-8")
+
+
+def demo_examples() -> list[tuple[str, str]]:
+    lines = _DEMO.joinpath("examples.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    return [(record["question"], record["sql"]) for record in records]
+
+
+async def load_demo(database_url: str, meta_database_url: str | None = None) -> int:
+    """Replaces the demo tables in `database_url` and seeds the examples; returns their count."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with conn.transaction():
+            await conn.execute(demo_sql())
+    finally:
+        await conn.close()
+    meta = await asyncpg.connect(meta_database_url or database_url)
+    try:
+        return await seed_examples(meta, demo_examples())
+    finally:
+        await meta.close()
+
+
+async def demo_loaded(database_url: str) -> bool:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetchval("SELECT to_regclass('public.dtzpt') IS NOT NULL")  # type: ignore[no-any-return]
+    finally:
+        await conn.close()

@@ -1,0 +1,42 @@
+"""Small dependencies that read the lifespan's state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+if TYPE_CHECKING:
+    from txt2sql_api.app import AppState
+    from txt2sql_api.introspect import SchemaCache
+    from txt2sql_api.retrieval import ExampleRetriever
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.state.state
+    return state
+
+
+StateDep = Annotated["AppState", Depends(get_state)]
+
+
+def _unconfigured() -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE, "no database is configured: set DATABASE_URL"
+    )
+
+
+def get_schema_cache(state: StateDep) -> SchemaCache:
+    if state.schema_cache is None:
+        raise _unconfigured()
+    return state.schema_cache
+
+
+def get_retriever(state: StateDep) -> ExampleRetriever:
+    if state.retriever is None:
+        raise _unconfigured()
+    return state.retriever
+
+
+SchemaCacheDep = Annotated["SchemaCache", Depends(get_schema_cache)]
+RetrieverDep = Annotated["ExampleRetriever", Depends(get_retriever)]

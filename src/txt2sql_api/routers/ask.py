@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, field_validator
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.background import BackgroundTask
+
+from txt2sql_api.deps import StateDep
+from txt2sql_api.events import EVENT_TYPES, DoneEvent, ErrorEvent, StreamEvent
+from txt2sql_api.request_id import request_id_var
+
+if TYPE_CHECKING:
+    from txt2sql_api.app import AppState
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1", tags=["ask"])
+
+
+class AskRequest(BaseModel):
+    question: str = Field(
+        description="The question, in any language; trimmed, never blank.",
+        examples=["沈塘桥地铁站的信息"],
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _trimmed_not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("the question must not be blank")
+        return value
+
+
+_STREAM_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A stream of server-sent events: "
+        + ", ".join(f"`{t.event_name}`" for t in EVENT_TYPES)
+        + "; always ending with `done`.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    },
+    503: {"description": "Too many live streams; retry after `Retry-After` seconds."},
+}
+
+
+def _check_length(question: str, limit: int, location: str) -> None:
+    if len(question) > limit:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "string_too_long",
+                    "loc": (location, "question"),
+                    "msg": f"the question is longer than {limit} characters",
+                    "input": f"{question[:40]}…",
+                    "ctx": {"max_length": limit},
+                }
+            ]
+        )
+
+
+def _encode(event: StreamEvent, event_id: int) -> ServerSentEvent:
+    return ServerSentEvent(data=event.model_dump_json(), event=event.event_name, id=str(event_id))
+
+
+class _Slot:
+    """Releases a stream slot once, whichever of the generator or the response ends first."""
+
+    def __init__(self, state: AppState) -> None:
+        self._slots = state.stream_slots
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._slots.release()
+
+
+async def _events(state: AppState, question: str, slot: _Slot) -> AsyncIterator[ServerSentEvent]:
+    request_id = request_id_var.get()
+    event_id = 0
+    try:
+        try:
+            if state.answerer is None:
+                events: AsyncIterator[StreamEvent] = _no_database()
+            else:
+                events = state.answerer.answer(question)
+            async for event in events:
+                event_id += 1
+                yield _encode(event, event_id)
+        except Exception:
+            # Headers are already sent: the failure can only be told as an event.
+            logger.exception("stream failed")
+            event_id += 1
+            yield _encode(
+                ErrorEvent(code="internal_error", message="the service failed; see its logs"),
+                event_id,
+            )
+        yield _encode(DoneEvent(request_id=request_id), event_id + 1)
+    finally:
+        slot.release()
+
+
+async def _no_database() -> AsyncIterator[StreamEvent]:
+    yield ErrorEvent(code="database_unavailable", message="no database is configured")
+
+
+def _stream(state: AppState, question: str, location: str) -> EventSourceResponse:
+    _check_length(question, state.settings.max_question_chars, location)
+    if not state.stream_slots.try_acquire():
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "too many live streams, retry shortly",
+            headers={"Retry-After": "1"},
+        )
+    slot = _Slot(state)
+    settings = state.settings
+    return EventSourceResponse(
+        _events(state, question, slot),
+        ping=settings.ping_seconds,
+        send_timeout=settings.send_timeout_seconds,
+        background=BackgroundTask(slot.release),
+    )
+
+
+@router.post("/ask", response_class=EventSourceResponse, responses=_STREAM_DOC)
+async def ask_post(body: AskRequest, state: StateDep) -> EventSourceResponse:
+    """Answers a question as a stream of events: reasoning, then the SQL."""
+    return _stream(state, body.question, "body")
+
+
+@router.get("/ask", response_class=EventSourceResponse, responses=_STREAM_DOC)
+async def ask_get(query: Annotated[AskRequest, Query()], state: StateDep) -> EventSourceResponse:
+    """The same stream for a browser's EventSource, which can only send GET."""
+    return _stream(state, query.question, "query")

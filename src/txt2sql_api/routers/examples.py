@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, Field, field_validator
+
+from txt2sql_api.deps import RetrieverDep
+from txt2sql_api.examples_store import Example
+from txt2sql_api.sql_check import check_sql
+
+router = APIRouter(prefix="/v1/examples", tags=["examples"])
+
+
+class ExampleIn(BaseModel):
+    question: str = Field(min_length=1, examples=["沈塘桥地铁站的信息"])
+    sql: str = Field(min_length=1, examples=["SELECT * FROM dtzpt WHERE zdmc = '沈塘桥'"])
+
+    @field_validator("question", "sql")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def add_example(body: ExampleIn, retriever: RetrieverDep) -> Example:
+    """Stores a verified question→SQL pair; it is used for the next question at once."""
+    check = check_sql(body.sql)
+    if not check.valid:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [problem.model_dump() for problem in check.problems],
+        )
+    return await retriever.add(body.question, body.sql)
+
+
+@router.get("")
+async def list_examples(
+    retriever: RetrieverDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[Example]:
+    return await retriever.store.list(limit=limit, offset=offset)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from txt2sql_api.deps import StateDep
+from txt2sql_api.pipeline import DATABASE_ERRORS
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+    detail: str | None = None
+
+
+@router.get("/healthz")
+async def healthz() -> Health:
+    """The process is alive."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
+async def readyz(state: StateDep) -> Health | JSONResponse:
+    """The database answers."""
+    if state.pool is None:
+        return _not_ready("no database is configured")
+    try:
+        async with state.pool.acquire(timeout=state.settings.db_acquire_timeout_seconds) as conn:
+            await conn.fetchval("SELECT 1", timeout=state.settings.db_acquire_timeout_seconds)
+    except DATABASE_ERRORS as exc:
+        return _not_ready(f"database unreachable: {type(exc).__name__}")
+    return Health(status="ready")
+
+
+def _not_ready(detail: str) -> JSONResponse:
+    return JSONResponse(Health(status="unavailable", detail=detail).model_dump(), status_code=503)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import dashscope
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from tests.pg import Databases, admin_dsn
+from tests.standin.dashscope_server import DashScopeStandIn
+from txt2sql_api.app import create_app
+from txt2sql_api.config import Settings
+from txt2sql_api.demo.loader import load_demo
+
+TEST_API_KEY = "sk-test-standin"
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[str]:
+    with admin_dsn() as dsn:
+        yield dsn
+
+
+@pytest.fixture(scope="session")
+async def databases(pg_admin: str) -> AsyncIterator[Databases]:
+    dbs = Databases(pg_admin)
+    yield dbs
+    await dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+async def demo_db(databases: Databases) -> str:
+    """The demo database, loaded once per session; tests must not change it."""
+    url = await databases.create()
+    await load_demo(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def standin_server() -> Iterator[DashScopeStandIn]:
+    with DashScopeStandIn(api_key=TEST_API_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def standin(standin_server: DashScopeStandIn) -> Iterator[DashScopeStandIn]:
+    """The DashScope stand-in, with the real SDK pointed at it and a clean script queue."""
+    standin_server.reset()
+    previous = dashscope.base_http_api_url
+    dashscope.base_http_api_url = standin_server.base_url
+    try:
+        yield standin_server
+    finally:
+        dashscope.base_http_api_url = previous
+
+
+def settings_for(database_url: str | None, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "dashscope_api_key": TEST_API_KEY,
+        "first_token_timeout_seconds": 10.0,
+        "idle_timeout_seconds": 10.0,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+ClientFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def make_client() -> ClientFactory:
+    """`async with make_client(settings) as client:` runs the app's lifespan around a client."""
+
+    @asynccontextmanager
+    async def factory(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(settings)
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver", timeout=30
+            ) as client:
+                yield client
+
+    return factory

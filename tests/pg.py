@@ -1,0 +1,79 @@
+"""A real PostgreSQL for the test session: throwaway databases, created and dropped per session.
+
+Which server: ``TEST_DATABASE_URL`` when set, else the machine's server on 127.0.0.1:5432,
+else an embedded server (pgserver) in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+LOCAL_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def with_database(dsn: str, database: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+async def _reachable(dsn: str) -> bool:
+    try:
+        conn = await asyncpg.connect(dsn, timeout=3)
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+        return False
+    await conn.close()
+    return True
+
+
+@contextmanager
+def admin_dsn() -> Iterator[str]:
+    explicit = os.environ.get("TEST_DATABASE_URL")
+    if explicit:
+        yield explicit
+        return
+    if asyncio.run(_reachable(LOCAL_ADMIN_DSN)):
+        yield LOCAL_ADMIN_DSN
+        return
+    import pgserver
+
+    with tempfile.TemporaryDirectory(prefix="txt2sql-test-pg-") as data_dir:
+        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        try:
+            yield server.get_uri()
+        finally:
+            server.cleanup()
+
+
+class Databases:
+    """Creates uniquely named databases on one server and drops them all at the end."""
+
+    def __init__(self, admin: str) -> None:
+        self.admin = admin
+        self.created: list[str] = []
+
+    async def create(self) -> str:
+        name = f"txt2sql_test_{uuid.uuid4().hex[:12]}"
+        conn = await asyncpg.connect(self.admin)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        self.created.append(name)
+        return with_database(self.admin, name)
+
+    async def drop_all(self) -> None:
+        conn = await asyncpg.connect(self.admin)
+        try:
+            for name in self.created:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+        self.created.clear()
