@@ -18,13 +18,13 @@ CREATE TABLE sales.hy (
 COMMENT ON TABLE sales.hy IS '会员';
 COMMENT ON COLUMN sales.hy.dj IS '会员等级';
 CREATE TABLE sales.dd (
-    ddh bigint PRIMARY KEY, hybh integer, dq text, je numeric(12,2),
+    ddh bigint PRIMARY KEY, hybh integer, dq text, je numeric(12,2), bz text,
     FOREIGN KEY (hybh, dq) REFERENCES sales.hy (hybh, dq)
 );
 CREATE VIEW sales.dd_v AS SELECT ddh, je FROM sales.dd;
 CREATE MATERIALIZED VIEW sales.dd_mv AS SELECT count(*) AS n FROM sales.dd;
 CREATE TABLE public.other (id int PRIMARY KEY);
-ALTER TABLE sales.dd DROP COLUMN je;
+ALTER TABLE sales.dd DROP COLUMN bz;
 ALTER TABLE sales.dd ADD COLUMN je2 numeric;
 """
 
@@ -70,6 +70,10 @@ def test_composite_keys_and_dropped_columns(snapshot: SchemaSnapshot) -> None:
     assert hy.primary_key == ["hybh", "dq"]
     assert hy.unique == [["dj", "dq"]]
     (fk,) = dd.foreign_keys
-    assert (fk.columns, fk.ref_table, fk.ref_columns) == (["hybh", "dq"], "sales.hy", ["hybh", "dq"])
-    assert [c.name for c in dd.columns] == ["ddh", "hybh", "dq", "je2"]
+    assert (fk.columns, fk.ref_table, fk.ref_columns) == (
+        ["hybh", "dq"],
+        "sales.hy",
+        ["hybh", "dq"],
+    )
+    assert [c.name for c in dd.columns] == ["ddh", "hybh", "dq", "je", "je2"]
     assert next(c.type for c in dd.columns if c.name == "ddh") == "bigint"

@@ -55,7 +55,9 @@ async def test_example_with_bad_sql_is_refused_with_the_reason(
     demo_db: str, make_client: ClientFactory
 ) -> None:
     async with make_client(settings_for(demo_db)) as client:
-        write = await client.post("/v1/examples", json={"question": "q", "sql": "DELETE FROM dtzpt"})
+        write = await client.post(
+            "/v1/examples", json={"question": "q", "sql": "DELETE FROM dtzpt"}
+        )
         garbage = await client.post("/v1/examples", json={"question": "q", "sql": "SELEC 1 FRM"})
         blank = await client.post("/v1/examples", json={"question": " ", "sql": "SELECT 1"})
     assert write.status_code == 422

@@ -10,7 +10,12 @@ NOW = datetime.now(UTC)
 
 def example(id_: int, question: str) -> Example:
     return Example(
-        id=id_, question=question, sql=f"SELECT {id_}", source="seed", created_at=NOW, updated_at=NOW
+        id=id_,
+        question=question,
+        sql=f"SELECT {id_}",
+        source="seed",
+        created_at=NOW,
+        updated_at=NOW,
     )
 
 
@@ -30,7 +35,9 @@ def test_latin_words_are_whole_and_trigrams() -> None:
 
 
 def test_same_question_in_other_words_is_recalled_first() -> None:
-    index = index_of("沈塘桥地铁站的信息", "2号线有多少个站", "2024年3月客流量最高的站点", "哪些站有电梯")
+    index = index_of(
+        "沈塘桥地铁站的信息", "2号线有多少个站", "2024年3月客流量最高的站点", "哪些站有电梯"
+    )
     hits = index.search("沈塘桥站点的详细信息", 3)
     assert hits[0].example.question == "沈塘桥地铁站的信息"
 

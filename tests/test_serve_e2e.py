@@ -39,7 +39,11 @@ def stream(base_url: str, method: str, **kwargs: Any) -> list[tuple[str, dict[st
 
 
 def test_demo_question_end_to_end(server: str, standin: DashScopeStandIn) -> None:
-    standin.push(Script(content=ANSWER, chunk_size=4, gap=0.01, usage={"input_tokens": 900, "output_tokens": 60}))
+    standin.push(
+        Script(
+            content=ANSWER, chunk_size=4, gap=0.01, usage={"input_tokens": 900, "output_tokens": 60}
+        )
+    )
     events = stream(server, "POST", json={"question": QUESTION})
     order = [name for name, _ in events]
     assert order.index("thinking") < order.index("sql") < order.index("usage")

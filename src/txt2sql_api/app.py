@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
 
 import asyncpg
 from fastapi import FastAPI
@@ -20,18 +19,9 @@ from txt2sql_api.pipeline import Answerer
 from txt2sql_api.request_id import RequestIdMiddleware
 from txt2sql_api.retrieval import ExampleRetriever
 from txt2sql_api.routers import ask, examples, health, schema
+from txt2sql_api.state import AppState
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class AppState:
-    settings: Settings
-    pool: asyncpg.Pool | None
-    schema_cache: SchemaCache | None
-    retriever: ExampleRetriever | None
-    answerer: Answerer | None
-    stream_slots: StreamSlots
 
 
 async def _open_pool(stack: AsyncExitStack, dsn: str, settings: Settings) -> asyncpg.Pool:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
-if TYPE_CHECKING:
-    from txt2sql_api.app import AppState
-    from txt2sql_api.introspect import SchemaCache
-    from txt2sql_api.retrieval import ExampleRetriever
+from txt2sql_api.introspect import SchemaCache
+from txt2sql_api.retrieval import ExampleRetriever
+from txt2sql_api.state import AppState
 
 
 def get_state(request: Request) -> AppState:
@@ -17,7 +16,7 @@ def get_state(request: Request) -> AppState:
     return state
 
 
-StateDep = Annotated["AppState", Depends(get_state)]
+StateDep = Annotated[AppState, Depends(get_state)]
 
 
 def _unconfigured() -> HTTPException:
@@ -38,5 +37,5 @@ def get_retriever(state: StateDep) -> ExampleRetriever:
     return state.retriever
 
 
-SchemaCacheDep = Annotated["SchemaCache", Depends(get_schema_cache)]
-RetrieverDep = Annotated["ExampleRetriever", Depends(get_retriever)]
+SchemaCacheDep = Annotated[SchemaCache, Depends(get_schema_cache)]
+RetrieverDep = Annotated[ExampleRetriever, Depends(get_retriever)]

@@ -67,7 +67,7 @@ class SchemaSnapshot(BaseModel):
 
 
 _TABLES_SQL = """
-SELECT c.oid, n.nspname, c.relname, c.relkind,
+SELECT c.oid, n.nspname, c.relname, c.relkind::text AS relkind,
        obj_description(c.oid, 'pg_class') AS comment, c.reltuples::bigint AS reltuples
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -92,7 +92,7 @@ ORDER BY a.attrelid, a.attnum
 """
 
 _CONSTRAINTS_SQL = """
-SELECT con.conrelid, con.contype,
+SELECT con.conrelid, con.contype::text AS contype,
        ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(num, pos)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num
              ORDER BY k.pos) AS columns,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
@@ -13,9 +13,7 @@ from starlette.background import BackgroundTask
 from txt2sql_api.deps import StateDep
 from txt2sql_api.events import EVENT_TYPES, DoneEvent, ErrorEvent, StreamEvent
 from txt2sql_api.request_id import request_id_var
-
-if TYPE_CHECKING:
-    from txt2sql_api.app import AppState
+from txt2sql_api.state import AppState
 
 logger = logging.getLogger(__name__)
 

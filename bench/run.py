@@ -1,0 +1,43 @@
+"""Runs the benchmarks and writes their figures: `python -m bench.run [--streams 1,100]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from pathlib import Path
+
+import psutil
+
+from bench import streams
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> str:
+    cores = psutil.cpu_count(logical=True)
+    memory = psutil.virtual_memory().total / 2**30
+    return (
+        f"{platform.machine()}, {cores} cores, {memory:.0f} GiB, Python {platform.python_version()}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--streams", default="1,100,500,1000", help="concurrency levels")
+    parser.add_argument("--first-token", type=float, default=0.2, help="upstream's own TTFT, s")
+    parser.add_argument("--gap", type=float, default=0.1, help="upstream's gap between chunks, s")
+    args = parser.parse_args()
+
+    upstream = streams.Upstream(args.first_token, args.gap)
+    levels = [int(n) for n in args.streams.split(",")]
+    result = streams.report(streams.run(levels, upstream), upstream)
+    result["machine"] = machine()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "streams.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"machine: {result['machine']}")
+    print(streams.markdown(result))
+
+
+if __name__ == "__main__":
+    main()

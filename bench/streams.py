@@ -1,0 +1,205 @@
+"""Time to first event and stream health under concurrency, against a real `serve` process.
+
+Three processes: the DashScope stand-in (scripted time to first token and chunk gap), the
+service (`txt2sql-api serve` on the demo database), and this one driving N concurrent streams.
+The stand-in's own delays are subtracted, so the figures are the service's overhead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import httpx
+import psutil
+from httpx_sse import aconnect_sse
+
+from tests.pg import Databases, admin_dsn
+from tests.serve_process import free_port, serve_process
+from txt2sql_api.demo.loader import load_demo
+
+API_KEY = "sk-bench"
+QUESTION = "沈塘桥地铁站的信息"
+ANSWER = (
+    "我理解您想查看沈塘桥站的基本信息，需要查询地铁站点表 dtzpt，按站点名称过滤。\n"
+    "```sql\nSELECT * FROM dtzpt WHERE zdmc = '沈塘桥'\n```\n"
+)
+CHUNK = 8  # characters per upstream frame, as in the seed's measurement
+
+
+@dataclass
+class Upstream:
+    first_token_s: float
+    gap_s: float
+
+    @property
+    def frames(self) -> int:
+        return -(-len(ANSWER) // CHUNK)
+
+    @property
+    def total_s(self) -> float:
+        return self.first_token_s + (self.frames - 1) * self.gap_s
+
+
+@dataclass
+class Level:
+    streams: int
+    first_event_p50_ms: float
+    first_event_p99_ms: float
+    total_p50_s: float
+    upstream_total_s: float
+    failures: int
+    server_rss_mb: float
+    server_threads: int
+
+
+@contextmanager
+def standin_process(upstream: Upstream) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.standin.dashscope_server", "--port", str(port)]
+        + ["--api-key", API_KEY],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    control = f"http://127.0.0.1:{port}/_standin"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{control}/stats", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        script = {
+            "content": ANSWER,
+            "chunk_size": CHUNK,
+            "first_delay": upstream.first_token_s,
+            "gap": upstream.gap_s,
+        }
+        httpx.put(f"{control}/default", json=script, timeout=5).raise_for_status()
+        yield f"http://127.0.0.1:{port}/api/v1"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def one_stream(client: httpx.AsyncClient) -> tuple[float, float, bool]:
+    """Seconds to the first event, seconds to `done`, and whether the stream succeeded."""
+    start = time.perf_counter()
+    first = 0.0
+    names: list[str] = []
+    try:
+        async with aconnect_sse(client, "POST", "/v1/ask", json={"question": QUESTION}) as sse:
+            if sse.response.status_code != 200:
+                return 0.0, 0.0, False
+            async for event in sse.aiter_sse():
+                if not names:
+                    first = time.perf_counter() - start
+                names.append(event.event)
+    except httpx.HTTPError:
+        return 0.0, 0.0, False
+    ok = bool(names) and names[-1] == "done" and "error" not in names and "sql" in names
+    return first, time.perf_counter() - start, ok
+
+
+class Sampler:
+    """Peak RSS and thread count of the server process while a level runs."""
+
+    def __init__(self, pid: int) -> None:
+        self.process = psutil.Process(pid)
+        self.rss = 0
+        self.threads = 0
+
+    async def run(self) -> None:
+        while True:
+            self.rss = max(self.rss, self.process.memory_info().rss)
+            self.threads = max(self.threads, self.process.num_threads())
+            await asyncio.sleep(0.05)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+async def run_level(base_url: str, pid: int, streams: int, upstream: Upstream) -> Level:
+    limits = httpx.Limits(max_connections=streams, max_keepalive_connections=streams)
+    sampler = Sampler(pid)
+    sampling = asyncio.create_task(sampler.run())
+    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+        results = await asyncio.gather(*(one_stream(client) for _ in range(streams)))
+    sampling.cancel()
+    good = [r for r in results if r[2]]
+    firsts = [r[0] - upstream.first_token_s for r in good] or [float("nan")]
+    totals = [r[1] for r in good] or [float("nan")]
+    return Level(
+        streams=streams,
+        first_event_p50_ms=round(percentile(firsts, 50) * 1000, 1),
+        first_event_p99_ms=round(percentile(firsts, 99) * 1000, 1),
+        total_p50_s=round(statistics.median(totals), 3),
+        upstream_total_s=round(upstream.total_s, 3),
+        failures=len(results) - len(good),
+        server_rss_mb=round(sampler.rss / 2**20, 1),
+        server_threads=sampler.threads,
+    )
+
+
+async def demo_database(databases: Databases) -> str:
+    url = await databases.create()
+    await load_demo(url)
+    return url
+
+
+def run(levels: list[int], upstream: Upstream) -> list[Level]:
+    with admin_dsn() as admin:
+        databases = Databases(admin)
+        database_url = asyncio.run(demo_database(databases))
+        try:
+            with standin_process(upstream) as upstream_url:
+                env = {
+                    "DATABASE_URL": database_url,
+                    "DASHSCOPE_API_KEY": API_KEY,
+                    "DASHSCOPE_HTTP_BASE_URL": upstream_url,
+                    "TXT2SQL_MAX_STREAMS": str(max(levels) + 100),
+                    "TXT2SQL_DB_POOL_MAX": "20",
+                    "TXT2SQL_LOG_LEVEL": "WARNING",
+                }
+                with serve_process(env) as (base_url, process):
+                    # One warm-up stream: the schema snapshot and example index load lazily.
+                    asyncio.run(run_level(base_url, process.pid, 1, upstream))
+                    return [
+                        asyncio.run(run_level(base_url, process.pid, n, upstream)) for n in levels
+                    ]
+        finally:
+            asyncio.run(databases.drop_all())
+
+
+def report(levels: list[Level], upstream: Upstream) -> dict[str, Any]:
+    return {
+        "upstream": {**asdict(upstream), "frames": upstream.frames, "chunk_chars": CHUNK},
+        "levels": [asdict(level) for level in levels],
+    }
+
+
+def markdown(result: dict[str, Any]) -> str:
+    rows = [
+        "| streams | first event p50 (ms) | p99 (ms) | total p50 (s) | upstream total (s) "
+        "| failures | server RSS (MB) | threads |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for level in result["levels"]:
+        rows.append(
+            "| {streams} | {first_event_p50_ms} | {first_event_p99_ms} | {total_p50_s} "
+            "| {upstream_total_s} | {failures} | {server_rss_mb} | {server_threads} |".format(
+                **level
+            )
+        )
+    return "\n".join(rows)

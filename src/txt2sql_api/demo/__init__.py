@@ -1,0 +1,1 @@
+"""The bundled city-metro demo database and its verified examples."""
