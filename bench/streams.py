@@ -32,6 +32,7 @@ ANSWER = (
     "```sql\nSELECT * FROM dtzpt WHERE zdmc = '沈塘桥'\n```\n"
 )
 CHUNK = 8  # characters per upstream frame, as in the seed's measurement
+MIN_SAMPLES = 20
 
 
 @dataclass
@@ -134,8 +135,11 @@ async def run_level(base_url: str, pid: int, streams: int, upstream: Upstream) -
     limits = httpx.Limits(max_connections=streams, max_keepalive_connections=streams)
     sampler = Sampler(pid)
     sampling = asyncio.create_task(sampler.run())
+    results: list[tuple[float, float, bool]] = []
     async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
-        results = await asyncio.gather(*(one_stream(client) for _ in range(streams)))
+        # Small levels run several rounds, so that every percentile rests on enough samples.
+        for _ in range(-(-MIN_SAMPLES // streams)):
+            results += await asyncio.gather(*(one_stream(client) for _ in range(streams)))
     sampling.cancel()
     good = [r for r in results if r[2]]
     firsts = [r[0] - upstream.first_token_s for r in good] or [float("nan")]
