@@ -99,3 +99,15 @@ def test_serve_without_database_url_runs_an_embedded_demo_database(
         standin.push(Script(content=ANSWER))
         events = stream(base_url, "POST", json={"question": QUESTION})
     assert any(name == "sql" for name, _ in events)
+
+
+def test_a_client_that_hangs_up_stops_the_upstream_call(
+    server: str, standin: DashScopeStandIn
+) -> None:
+    standin.push(Script(content=ANSWER * 20, chunk_size=2, gap=0.05))
+    with httpx.Client(base_url=server, timeout=30) as client:
+        with connect_sse(client, "POST", "/v1/ask", json={"question": QUESTION}) as source:
+            first = next(source.iter_sse())
+    assert first.event == "thinking"
+    standin.wait_for(lambda s: s.aborted == 1, timeout=5)
+    assert standin.completed == 0
