@@ -130,7 +130,7 @@ async def test_answer_without_sql_ends_with_no_sql_error(
     standin.push(Script(content="抱歉，我无法回答这个问题。"))
     async with make_client(settings_for(demo_db)) as client:
         events = await collect(client, json={"question": DEMO_QUESTION})
-    assert names(events)[-2:] == ["usage", "done"]
+    assert names(events)[-3:] == ["usage", "error", "done"]
     assert of(events, "error")[0]["code"] == "no_sql"
 
 

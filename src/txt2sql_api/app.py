@@ -12,10 +12,11 @@ from fastapi import FastAPI
 
 from txt2sql_api.config import Settings
 from txt2sql_api.examples_store import ExamplesStore
+from txt2sql_api.execute import QueryLimits, writable_tables
 from txt2sql_api.introspect import SchemaCache
 from txt2sql_api.limits import StreamSlots
 from txt2sql_api.llm import DashScopeClient
-from txt2sql_api.pipeline import Answerer
+from txt2sql_api.pipeline import DATABASE_ERRORS, Answerer
 from txt2sql_api.request_id import RequestIdMiddleware
 from txt2sql_api.retrieval import ExampleRetriever
 from txt2sql_api.routers import ask, examples, health, schema
@@ -63,8 +64,41 @@ async def build_state(stack: AsyncExitStack, settings: Settings) -> AppState:
     )
     if llm.api_key is None:
         logger.warning("DASHSCOPE_API_KEY is not set: /v1/ask will answer missing_api_key")
-    answerer = Answerer(schema_cache, retriever, llm, settings.few_shot_k)
+    limits = QueryLimits(
+        statement_timeout_seconds=settings.statement_timeout_seconds,
+        max_rows=settings.max_rows,
+        max_bytes=settings.max_result_bytes,
+        batch_rows=settings.rows_batch,
+        acquire_timeout_seconds=timeout,
+    )
+    answerer = Answerer(
+        schema_cache=schema_cache,
+        retriever=retriever,
+        llm=llm,
+        pool=pool,
+        limits=limits,
+        few_shot_k=settings.few_shot_k,
+        repair_rounds=settings.repair_rounds,
+    )
+    await _warn_if_role_can_write(pool, settings)
     return AppState(settings, pool, schema_cache, retriever, answerer, slots)
+
+
+async def _warn_if_role_can_write(pool: asyncpg.Pool, settings: Settings) -> None:
+    try:
+        async with pool.acquire(timeout=settings.db_acquire_timeout_seconds) as conn:
+            writable = await writable_tables(conn, settings.schemas)
+    except DATABASE_ERRORS as exc:
+        logger.warning("could not check the database role's privileges: %s", exc)
+        return
+    if writable:
+        logger.warning(
+            "the database role can change %d of the tables it shows (%s%s): give the service "
+            "a role with SELECT only (README: read-only role)",
+            len(writable),
+            ", ".join(writable[:5]),
+            ", ..." if len(writable) > 5 else "",
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -58,6 +58,21 @@ class Settings(BaseSettings):
     idle_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest silence between two model tokens."
     )
+    execute: bool = Field(
+        default=True,
+        description="Whether /v1/ask may run the SQL when a request asks (execute: true).",
+    )
+    statement_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Longest run of a generated query (EXPLAIN included)."
+    )
+    max_rows: int = Field(default=500, ge=1, description="Most result rows sent per answer.")
+    max_result_bytes: int = Field(
+        default=1_000_000, ge=1, description="Most result bytes (as JSON) sent per answer."
+    )
+    rows_batch: int = Field(default=100, ge=1, description="Result rows per `rows` event.")
+    repair_rounds: int = Field(
+        default=1, ge=0, description="Times the model may fix SQL the database refused."
+    )
     db_pool_max: int = Field(default=10, ge=1, description="Most database connections per pool.")
     db_acquire_timeout_seconds: float = Field(
         default=5.0, gt=0, description="Longest wait for a pooled database connection."

@@ -5,7 +5,7 @@ The same models are used to document the stream in OpenAPI and to decode it in c
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -14,9 +14,15 @@ class StreamEvent(BaseModel):
     event_name: ClassVar[str]
 
 
+_ATTEMPT = Field(
+    default=1, ge=1, description="1 for the first answer, 2 for the repair after a failed SQL."
+)
+
+
 class ThinkingEvent(StreamEvent):
     event_name: ClassVar[str] = "thinking"
     delta: str = Field(description="Next piece of the model's reasoning, shown as it arrives.")
+    attempt: int = _ATTEMPT
 
 
 class SqlProblem(BaseModel):
@@ -33,6 +39,25 @@ class SqlEvent(StreamEvent):
     complete: bool = Field(
         default=True, description="False when the model's stream ended inside the SQL block."
     )
+    attempt: int = _ATTEMPT
+
+
+class ResultColumn(BaseModel):
+    name: str
+    type: str = Field(description="PostgreSQL type name, e.g. int4, numeric, timestamptz, _text.")
+
+
+class RowsEvent(StreamEvent):
+    """A batch of the result of running the SQL; the first carries the columns, the last is
+    `final` and says whether the row or byte cap cut the result short."""
+
+    event_name: ClassVar[str] = "rows"
+    columns: list[ResultColumn] | None = Field(default=None, description="Only in the first batch.")
+    rows: list[list[Any]] = Field(description="Values as JSON: see README, Result values.")
+    row_count: int = Field(description="Rows sent so far, this batch included.")
+    final: bool = False
+    truncated: bool = Field(default=False, description="The result had more rows than sent.")
+    attempt: int = _ATTEMPT
 
 
 class UsageEvent(StreamEvent):
@@ -42,6 +67,7 @@ class UsageEvent(StreamEvent):
     total_tokens: int
     model: str
     request_id: str = Field(description="The upstream (DashScope) request id.")
+    attempt: int = _ATTEMPT
 
 
 class ErrorEvent(StreamEvent):
@@ -59,6 +85,7 @@ class DoneEvent(StreamEvent):
 EVENT_TYPES: tuple[type[StreamEvent], ...] = (
     ThinkingEvent,
     SqlEvent,
+    RowsEvent,
     UsageEvent,
     ErrorEvent,
     DoneEvent,

@@ -1,18 +1,27 @@
 """One question, answered as a stream of typed events: schema → examples → prompt → model →
-parser → checked SQL. Failures become `error` events; the router adds the final `done`."""
+parser → guard → EXPLAIN → (on request) rows, with one bounded repair round when the database
+refuses the SQL. Failures become `error` events; the router adds the final `done`."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 
 import asyncpg
 
-from txt2sql_api.events import ErrorEvent, SqlEvent, StreamEvent, ThinkingEvent, UsageEvent
+from txt2sql_api.events import (
+    ErrorEvent,
+    SqlEvent,
+    SqlProblem,
+    StreamEvent,
+    ThinkingEvent,
+    UsageEvent,
+)
+from txt2sql_api.execute import QueryFailed, QueryLimits, explain, run_query
 from txt2sql_api.introspect import SchemaCache, SchemaSnapshot
 from txt2sql_api.llm import DashScopeClient, ReasoningDelta, TextDelta, UpstreamError, Usage
-from txt2sql_api.prompt import build_messages
+from txt2sql_api.prompt import build_messages, repair_messages
 from txt2sql_api.retrieval import ExampleRetriever, Scored
 from txt2sql_api.sql_check import check_sql
 from txt2sql_api.stream_parser import SqlBlock, SqlStreamParser, ThinkingDelta
@@ -21,15 +30,43 @@ logger = logging.getLogger(__name__)
 
 DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
+# Guard findings that look like an attack rather than a mistake: never argued with the model.
+HOSTILE_PROBLEMS = frozenset(
+    {
+        "statement_count",
+        "not_read_only",
+        "data_modifying_cte",
+        "select_into",
+        "locking_clause",
+        "forbidden_function",
+        "forbidden_table",
+    }
+)
+
+
+@dataclass
+class _Attempt:
+    """What one model call produced, and why the SQL failed if it did."""
+
+    number: int
+    answer: str = ""
+    sql: SqlEvent | None = None
+    failure: str | None = None
+    repairable: bool = False
+    rows_sent: bool = False
+
 
 @dataclass
 class Answerer:
     schema_cache: SchemaCache
     retriever: ExampleRetriever
     llm: DashScopeClient
+    pool: asyncpg.Pool
+    limits: QueryLimits
     few_shot_k: int
+    repair_rounds: int
 
-    async def answer(self, question: str) -> AsyncIterator[StreamEvent]:
+    async def answer(self, question: str, *, execute: bool = False) -> AsyncIterator[StreamEvent]:
         if not self.llm.api_key:
             yield ErrorEvent(
                 code="missing_api_key",
@@ -39,6 +76,18 @@ class Answerer:
             return
         try:
             schema, examples = await self._context(question)
+            messages = build_messages(question, schema, examples)
+            known = {(t.schema_name, t.name) for t in schema.tables}
+            for number in range(1, self.repair_rounds + 2):
+                attempt = _Attempt(number)
+                async for event in self._attempt(messages, known, attempt, execute):
+                    yield event
+                failure = attempt.failure if attempt.repairable else None
+                if failure is None or number > self.repair_rounds:
+                    return
+                messages = repair_messages(messages, attempt.answer, failure)
+        except UpstreamError as exc:
+            yield ErrorEvent(code=exc.code, message=exc.message, retryable=exc.retryable)
         except DATABASE_ERRORS as exc:
             logger.warning("database unavailable: %s", exc)
             yield ErrorEvent(
@@ -46,42 +95,50 @@ class Answerer:
                 message=f"the database cannot be read right now: {type(exc).__name__}",
                 retryable=True,
             )
-            return
-        try:
-            async for event in self._generate(build_messages(question, schema, examples)):
-                yield event
-        except UpstreamError as exc:
-            yield ErrorEvent(code=exc.code, message=exc.message, retryable=exc.retryable)
 
     async def _context(self, question: str) -> tuple[SchemaSnapshot, list[Scored]]:
         schema = await self.schema_cache.get()
         examples = await self.retriever.top_k(question, self.few_shot_k)
         return schema, examples
 
-    async def _generate(self, messages: list[dict[str, str]]) -> AsyncIterator[StreamEvent]:
+    async def _attempt(
+        self,
+        messages: list[dict[str, str]],
+        known: Collection[tuple[str, str]],
+        attempt: _Attempt,
+        execute: bool,
+    ) -> AsyncIterator[StreamEvent]:
+        async for event in self._generate(messages, known, attempt):
+            yield event
+        if attempt.sql is None:
+            yield ErrorEvent(
+                code="no_sql", message="the model answered without a ```sql block", retryable=True
+            )
+        elif attempt.sql.valid and execute:
+            async for event in self._run(attempt.sql.sql, attempt):
+                yield event
+
+    async def _generate(
+        self,
+        messages: list[dict[str, str]],
+        known: Collection[tuple[str, str]],
+        attempt: _Attempt,
+    ) -> AsyncIterator[StreamEvent]:
         parser = SqlStreamParser()
-        answered = False
         usage: Usage | None = None
         async for chunk in self.llm.stream(messages):
             if isinstance(chunk, ReasoningDelta):
-                yield ThinkingEvent(delta=chunk.text)
+                yield ThinkingEvent(delta=chunk.text, attempt=attempt.number)
             elif isinstance(chunk, TextDelta):
+                attempt.answer += chunk.text
                 for parsed in parser.feed(chunk.text):
-                    event = self._event_for(parsed, answered)
-                    answered = answered or isinstance(event, SqlEvent)
-                    if event is not None:
+                    if event := await self._event_for(parsed, known, attempt):
                         yield event
             else:
                 usage = chunk
         for parsed in parser.finish():
-            event = self._event_for(parsed, answered)
-            answered = answered or isinstance(event, SqlEvent)
-            if event is not None:
+            if event := await self._event_for(parsed, known, attempt):
                 yield event
-        if not answered:
-            yield ErrorEvent(
-                code="no_sql", message="the model answered without a ```sql block", retryable=True
-            )
         if usage is not None:
             yield UsageEvent(
                 input_tokens=usage.input_tokens,
@@ -89,21 +146,58 @@ class Answerer:
                 total_tokens=usage.total_tokens,
                 model=self.llm.model,
                 request_id=usage.request_id,
+                attempt=attempt.number,
             )
 
-    @staticmethod
-    def _event_for(parsed: ThinkingDelta | SqlBlock, answered: bool) -> StreamEvent | None:
+    async def _event_for(
+        self,
+        parsed: ThinkingDelta | SqlBlock,
+        known: Collection[tuple[str, str]],
+        attempt: _Attempt,
+    ) -> StreamEvent | None:
         if isinstance(parsed, ThinkingDelta):
-            return ThinkingEvent(delta=parsed.text) if parsed.text else None
-        if answered:
+            return ThinkingEvent(delta=parsed.text, attempt=attempt.number)
+        if attempt.sql is not None:
             # The prompt asks for one block; a second one is the model thinking aloud.
             logger.info("ignoring an extra sql block from the model")
             return None
-        check = check_sql(parsed.sql)
+        attempt.sql = await self._checked(parsed, known, attempt)
+        return attempt.sql
+
+    async def _checked(
+        self, block: SqlBlock, known: Collection[tuple[str, str]], attempt: _Attempt
+    ) -> SqlEvent:
+        check = check_sql(block.sql, known)
+        problems = list(check.problems)
+        if check.valid:
+            try:
+                await explain(self.pool, block.sql, self.limits)
+            except QueryFailed as failure:
+                problems.append(SqlProblem(code=failure.code, message=failure.message))
+                attempt.failure, attempt.repairable = failure.message, failure.repairable
+        else:
+            codes = {problem.code for problem in problems}
+            attempt.failure = "; ".join(problem.message for problem in problems)
+            attempt.repairable = not codes & HOSTILE_PROBLEMS
         return SqlEvent(
-            sql=parsed.sql,
-            valid=check.valid,
-            problems=check.problems,
+            sql=block.sql,
+            valid=not problems,
+            problems=problems,
             tables=check.tables,
-            complete=parsed.closed,
+            complete=block.closed,
+            attempt=attempt.number,
         )
+
+    async def _run(self, sql: str, attempt: _Attempt) -> AsyncIterator[StreamEvent]:
+        try:
+            async for rows in run_query(self.pool, sql, self.limits):
+                rows.attempt = attempt.number
+                attempt.rows_sent = True
+                yield rows
+        except QueryFailed as failure:
+            # Once rows have gone out, a second answer would contradict them: no repair.
+            attempt.failure = failure.message
+            attempt.repairable = failure.repairable and not attempt.rows_sent
+            yield ErrorEvent(
+                code=failure.code, message=failure.message, retryable=attempt.repairable
+            )

@@ -75,3 +75,18 @@ def build_messages(
         {"role": "system", "content": SYSTEM_RULES},
         {"role": "user", "content": "\n\n".join(parts)},
     ]
+
+
+def repair_messages(
+    messages: Sequence[dict[str, str]], answer: str, error: str
+) -> list[dict[str, str]]:
+    """The conversation so far, the model's answer, and the database's reason for refusing it."""
+    request = (
+        f"PostgreSQL refused that SQL: {_quoted(error)}\n"
+        "Say briefly what was wrong, then give the corrected query as exactly one ```sql block."
+    )
+    return [
+        *messages,
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": request},
+    ]

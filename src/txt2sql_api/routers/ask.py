@@ -25,6 +25,11 @@ class AskRequest(BaseModel):
         description="The question, in any language; trimmed, never blank.",
         examples=["沈塘桥地铁站的信息"],
     )
+    execute: bool = Field(
+        default=False,
+        description="Also run the checked SQL and stream its result as `rows` events "
+        "(read-only, time- and row-limited; the server can switch it off: TXT2SQL_EXECUTE).",
+    )
 
     @field_validator("question")
     @classmethod
@@ -42,6 +47,7 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
         + "; always ending with `done`.",
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     },
+    403: {"description": "`execute: true` on a server where running SQL is switched off."},
     503: {"description": "Too many live streams; retry after `Retry-After` seconds."},
 }
 
@@ -78,7 +84,7 @@ class _Slot:
             self._slots.release()
 
 
-async def _events(state: AppState, question: str, slot: _Slot) -> AsyncIterator[ServerSentEvent]:
+async def _events(state: AppState, ask: AskRequest, slot: _Slot) -> AsyncIterator[ServerSentEvent]:
     request_id = request_id_var.get()
     event_id = 0
     try:
@@ -86,7 +92,7 @@ async def _events(state: AppState, question: str, slot: _Slot) -> AsyncIterator[
             if state.answerer is None:
                 events: AsyncIterator[StreamEvent] = _no_database()
             else:
-                events = state.answerer.answer(question)
+                events = state.answerer.answer(ask.question, execute=ask.execute)
             async for event in events:
                 event_id += 1
                 yield _encode(event, event_id)
@@ -107,8 +113,13 @@ async def _no_database() -> AsyncIterator[StreamEvent]:
     yield ErrorEvent(code="database_unavailable", message="no database is configured")
 
 
-def _stream(state: AppState, question: str, location: str) -> EventSourceResponse:
-    _check_length(question, state.settings.max_question_chars, location)
+def _stream(state: AppState, ask: AskRequest, location: str) -> EventSourceResponse:
+    _check_length(ask.question, state.settings.max_question_chars, location)
+    if ask.execute and not state.settings.execute:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "running SQL is switched off on this server (TXT2SQL_EXECUTE=false)",
+        )
     if not state.stream_slots.try_acquire():
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -118,7 +129,7 @@ def _stream(state: AppState, question: str, location: str) -> EventSourceRespons
     slot = _Slot(state)
     settings = state.settings
     return EventSourceResponse(
-        _events(state, question, slot),
+        _events(state, ask, slot),
         ping=settings.ping_seconds,
         send_timeout=settings.send_timeout_seconds,
         background=BackgroundTask(slot.release),
@@ -128,10 +139,10 @@ def _stream(state: AppState, question: str, location: str) -> EventSourceRespons
 @router.post("/ask", response_class=EventSourceResponse, responses=_STREAM_DOC)
 async def ask_post(body: AskRequest, state: StateDep) -> EventSourceResponse:
     """Answers a question as a stream of events: reasoning, then the SQL."""
-    return _stream(state, body.question, "body")
+    return _stream(state, body, "body")
 
 
 @router.get("/ask", response_class=EventSourceResponse, responses=_STREAM_DOC)
 async def ask_get(query: Annotated[AskRequest, Query()], state: StateDep) -> EventSourceResponse:
     """The same stream for a browser's EventSource, which can only send GET."""
-    return _stream(state, query.question, "query")
+    return _stream(state, query, "query")

@@ -1,0 +1,150 @@
+"""Running model-written SQL that passed the guard, with limits the database enforces itself.
+
+Every statement runs as a prepared statement (the extended protocol refuses a second statement
+riding along, which `BEGIN READ ONLY` alone does not: `SELECT 1; COMMIT; DROP ...`), inside a
+READ ONLY transaction with `SET LOCAL statement_timeout`, and is read through a cursor so a huge
+result costs no more memory than the row cap. The service's role should still only hold SELECT
+(README: read-only role): READ ONLY is not a security boundary, privileges are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from txt2sql_api.events import ResultColumn, RowsEvent
+from txt2sql_api.json_values import json_safe
+
+if TYPE_CHECKING:
+    from txt2sql_api.db import Conn
+
+
+# How often a running query's backend checks that its client is still there (PostgreSQL 14+).
+CLIENT_CHECK_MS = 500
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    statement_timeout_seconds: float
+    max_rows: int
+    max_bytes: int
+    batch_rows: int
+    acquire_timeout_seconds: float
+
+
+class QueryFailed(Exception):
+    """The database refused or stopped the SQL; `repairable` when the model could fix it."""
+
+    def __init__(self, code: str, message: str, *, repairable: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.repairable = repairable
+
+
+def _failure(exc: asyncpg.PostgresError) -> QueryFailed:
+    message = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, asyncpg.QueryCanceledError):
+        return QueryFailed("query_timeout", message, repairable=False)
+    if isinstance(exc, asyncpg.ReadOnlySQLTransactionError | asyncpg.InsufficientPrivilegeError):
+        return QueryFailed("query_refused", message, repairable=False)
+    return QueryFailed("query_failed", message, repairable=True)
+
+
+@asynccontextmanager
+async def read_only(pool: asyncpg.Pool, limits: QueryLimits) -> AsyncIterator[Conn]:
+    async with pool.acquire(timeout=limits.acquire_timeout_seconds) as conn:
+        await conn.execute("BEGIN READ ONLY")
+        closed = False
+        try:
+            await _set_limits(conn, limits)
+            yield conn
+        except asyncio.CancelledError:
+            # The reader went away mid-query. asyncpg sends a cancel request, but one that
+            # reaches the server between two protocol messages is ignored, and a ROLLBACK would
+            # then wait for the query to end. Closing the connection never waits; the server
+            # drops the query when it next checks its client (client_connection_check_interval).
+            closed = True
+            conn.terminate()
+            raise
+        finally:
+            if not closed:
+                await conn.execute("ROLLBACK")  # read-only: there is nothing to commit
+
+
+async def _set_limits(conn: Conn, limits: QueryLimits) -> None:
+    timeout_ms = max(1, int(limits.statement_timeout_seconds * 1000))
+    await conn.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
+    if conn.get_server_version().major >= 14:
+        await conn.execute(f"SET LOCAL client_connection_check_interval = {CLIENT_CHECK_MS}")
+
+
+async def explain(pool: asyncpg.Pool, sql: str, limits: QueryLimits) -> None:
+    """Plans the SQL without running it; raises QueryFailed with the database's reason."""
+    async with read_only(pool, limits) as conn:
+        try:
+            statement = await conn.prepare(f"EXPLAIN {sql}")
+            await statement.fetch()
+        except asyncpg.PostgresError as exc:
+            raise _failure(exc) from exc
+
+
+async def run_query(pool: asyncpg.Pool, sql: str, limits: QueryLimits) -> AsyncIterator[RowsEvent]:
+    """Streams the result in batches; the last event is `final`. Cancelling the consumer
+    cancels the query in the server (asyncpg sends a cancel request) and rolls back."""
+    async with read_only(pool, limits) as conn:
+        try:
+            statement = await conn.prepare(sql)
+            columns = [
+                ResultColumn(name=attribute.name, type=attribute.type.name)
+                for attribute in statement.get_attributes()
+            ]
+            first = True
+            async for event in _batches(statement.cursor(prefetch=limits.batch_rows), limits):
+                if first:
+                    event.columns, first = columns, False
+                yield event
+        except asyncpg.PostgresError as exc:
+            raise _failure(exc) from exc
+
+
+async def _batches(
+    records: AsyncIterable[asyncpg.Record], limits: QueryLimits
+) -> AsyncIterator[RowsEvent]:
+    batch: list[list[object]] = []
+    sent = size = 0
+    truncated = False
+    async for record in records:
+        row = [json_safe(value) for value in record.values()]
+        size += len(json.dumps(row, ensure_ascii=False))
+        if sent + len(batch) >= limits.max_rows or size > limits.max_bytes:
+            truncated = True
+            break
+        batch.append(row)
+        if len(batch) == limits.batch_rows:
+            sent += len(batch)
+            yield RowsEvent(rows=batch, row_count=sent)
+            batch = []
+    yield RowsEvent(rows=batch, row_count=sent + len(batch), final=True, truncated=truncated)
+
+
+_WRITABLE_SQL = """
+SELECT n.nspname || '.' || c.relname
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY($1::text[])
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
+ORDER BY 1
+"""
+
+
+async def writable_tables(conn: Conn, schemas: Sequence[str]) -> list[str]:
+    """Tables the service's role could change: it should have none (SELECT only)."""
+    return [row[0] for row in await conn.fetch(_WRITABLE_SQL, list(schemas))]
