@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from tests.conftest import ClientFactory, settings_for
 from tests.pg import Databases
 from txt2sql_api.demo.loader import demo_examples, load_demo
@@ -75,3 +79,13 @@ async def test_paging_examples(demo_db: str, make_client: ClientFactory) -> None
     assert len(first) == len(second) == 2
     assert {e["id"] for e in first}.isdisjoint(e["id"] for e in second)
     assert bad.status_code == 422
+
+
+async def test_startup_warns_when_the_role_can_write(
+    demo_db: str, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="txt2sql_api.app"):
+        async with make_client(settings_for(demo_db)):
+            pass
+    (warning,) = [r.getMessage() for r in caplog.records if "SELECT only" in r.getMessage()]
+    assert "public.dtzpt" in warning

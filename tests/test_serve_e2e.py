@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from httpx_sse import connect_sse
@@ -111,3 +114,47 @@ def test_a_client_that_hangs_up_stops_the_upstream_call(
     assert first.event == "thinking"
     standin.wait_for(lambda s: s.aborted == 1, timeout=5)
     assert standin.completed == 0
+
+
+def test_hanging_up_during_execution_cancels_the_query(
+    demo_db: str, standin_server: DashScopeStandIn, standin: DashScopeStandIn
+) -> None:
+    marker = f"hangup_{uuid.uuid4().hex[:8]}"
+    slow = f"SELECT count(*) AS {marker} FROM generate_series(1, 10000000000)"
+    env = {
+        "DATABASE_URL": demo_db,
+        "DASHSCOPE_API_KEY": TEST_API_KEY,
+        "DASHSCOPE_HTTP_BASE_URL": standin_server.base_url,
+        "TXT2SQL_STATEMENT_TIMEOUT_SECONDS": "120",
+    }
+    standin.push(Script(content=f"慢查询。\n```sql\n{slow}\n```"))
+    with serve(env) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
+        body = {"question": QUESTION, "execute": True}
+        with connect_sse(client, "POST", "/v1/ask", json=body) as source:
+            events = source.iter_sse()
+            while next(events).event != "sql":
+                pass
+            assert running(demo_db, marker, present=True)
+        assert running(demo_db, marker, present=False)
+
+
+def running(url: str, marker: str, *, present: bool) -> bool:
+    """Waits (up to 10 s) until the query is running, or no longer running, in the database."""
+
+    async def poll() -> bool:
+        conn = await asyncpg.connect(url)
+        try:
+            for _ in range(500):
+                count = await conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
+                    f"%{marker}%",
+                )
+                if bool(count) == present:
+                    return True
+                await asyncio.sleep(0.02)
+            return False
+        finally:
+            await conn.close()
+
+    return asyncio.run(poll())
