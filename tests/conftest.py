@@ -63,6 +63,7 @@ def settings_for(database_url: str | None, **overrides: Any) -> Settings:
         "dashscope_api_key": TEST_API_KEY,
         "first_token_timeout_seconds": 10.0,
         "idle_timeout_seconds": 10.0,
+        "upstream_retry_base_seconds": 0.01,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

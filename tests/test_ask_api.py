@@ -190,12 +190,29 @@ async def test_upstream_failures_before_the_stream_become_typed_errors(
     code: str,
     retryable: bool,
 ) -> None:
-    standin.push(script)
-    async with make_client(settings_for(demo_db)) as client:
+    standin.push(script, script, script)
+    async with make_client(settings_for(demo_db, upstream_retries=2)) as client:
         events = await collect(client, json={"question": DEMO_QUESTION})
     assert names(events) == ["error", "done"]
     assert of(events, "error")[0]["code"] == code
     assert of(events, "error")[0]["retryable"] is retryable
+    # Retried (twice) exactly when a retry may help.
+    assert len(standin.requests) == (3 if retryable else 1)
+
+
+async def test_a_throttled_call_is_retried_and_the_answer_streams(
+    demo_db: str, standin: DashScopeStandIn, make_client: ClientFactory
+) -> None:
+    standin.push(
+        Script(status=429, error_code="Throttling.RateQuota"),
+        Script(status=503, error_code="ServiceUnavailable"),
+        Script(content=ANSWER),
+    )
+    async with make_client(settings_for(demo_db, upstream_retries=2)) as client:
+        events = await collect(client, json={"question": DEMO_QUESTION})
+    assert "error" not in names(events)
+    assert of(events, "sql")[0]["sql"] == DEMO_SQL
+    assert len(standin.requests) == 3
 
 
 async def test_mid_stream_upstream_error_keeps_what_was_sent_then_errors(
@@ -208,6 +225,7 @@ async def test_mid_stream_upstream_error_keeps_what_was_sent_then_errors(
     assert names(events)[0] == "thinking"
     assert of(events, "error")[0]["code"] == "upstream_unavailable"
     assert of(events, "sql") == []
+    assert len(standin.requests) == 1  # text had reached the client: never repeated
 
 
 async def test_silent_upstream_ends_with_upstream_timeout(

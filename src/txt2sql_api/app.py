@@ -61,6 +61,8 @@ async def build_state(stack: AsyncExitStack, settings: Settings) -> AppState:
         model=settings.model,
         first_token_timeout=settings.first_token_timeout_seconds,
         idle_timeout=settings.idle_timeout_seconds,
+        retries=settings.upstream_retries,
+        retry_base_seconds=settings.upstream_retry_base_seconds,
     )
     if llm.api_key is None:
         logger.warning("DASHSCOPE_API_KEY is not set: /v1/ask will answer missing_api_key")

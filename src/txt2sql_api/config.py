@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     first_token_timeout_seconds: float = Field(
         default=60.0, gt=0, description="Longest wait for the model's first token."
     )
+    upstream_retries: int = Field(
+        default=2,
+        ge=0,
+        description="Retries of a throttled, failed or unreachable model call, before any token.",
+    )
+    upstream_retry_base_seconds: float = Field(
+        default=0.25, ge=0, description="First retry's backoff; doubles each time, with jitter."
+    )
     idle_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest silence between two model tokens."
     )

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import socket
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,6 +159,9 @@ def _tracked_session() -> requests.Session:
 
 _END = object()
 
+# Failures worth another try; never a bad key, moderated content, a bad request or billing.
+RETRIED = frozenset({"upstream_throttled", "upstream_unavailable"})
+
 
 class _UpstreamCall:
     """One model call on its own thread; items reach the event loop through an asyncio.Queue."""
@@ -206,11 +211,15 @@ class DashScopeClient:
         model: str,
         first_token_timeout: float,
         idle_timeout: float,
+        retries: int = 0,
+        retry_base_seconds: float = 0.25,
     ) -> None:
         self.api_key = api_key
         self.model = model
         self.first_token_timeout = first_token_timeout
         self.idle_timeout = idle_timeout
+        self.retries = retries
+        self.retry_base_seconds = retry_base_seconds
 
     def _sdk_call(self, messages: Sequence[dict[str, str]]) -> Any:
         import dashscope
@@ -234,12 +243,31 @@ class DashScopeClient:
         return call
 
     async def stream(self, messages: Sequence[dict[str, str]]) -> AsyncIterator[LlmChunk]:
+        """Retries a call that failed before its first chunk, when a retry may help (throttling,
+        5xx, connection failures): nothing has reached the client yet, so nothing is repeated."""
         if not self.api_key:
             raise UpstreamError(
                 "missing_api_key",
                 "DASHSCOPE_API_KEY is not set: put it in the environment or .env and restart.",
                 retryable=False,
             )
+        for retry in range(self.retries + 1):
+            started = False
+            try:
+                # aclosing: a consumer that stops early must abort this call now, not at GC.
+                async with aclosing(self._one_call(messages)) as chunks:
+                    async for chunk in chunks:
+                        started = True
+                        yield chunk
+                return
+            except UpstreamError as exc:
+                if started or exc.code not in RETRIED or retry == self.retries:
+                    raise
+                delay = self.retry_base_seconds * 2**retry * random.uniform(0.5, 1.5)
+                logger.warning("%s, retrying in %.2f s: %s", exc.code, delay, exc.message)
+                await asyncio.sleep(delay)
+
+    async def _one_call(self, messages: Sequence[dict[str, str]]) -> AsyncGenerator[LlmChunk, None]:
         upstream = _UpstreamCall(self._sdk_call(messages), asyncio.get_running_loop())
         upstream.start()
         try:
