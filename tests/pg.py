@@ -84,3 +84,21 @@ class Databases:
         finally:
             await conn.close()
         self.created.clear()
+
+
+async def wait_for_activity(url: str, marker: str, *, present: bool) -> None:
+    """Waits (up to 10 s) until a query containing `marker` runs, or no longer runs."""
+    conn = await asyncpg.connect(url)
+    try:
+        for _ in range(500):
+            running = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
+                f"%{marker}%",
+            )
+            if bool(running) == present:
+                return
+            await asyncio.sleep(0.02)
+    finally:
+        await conn.close()
+    raise AssertionError(f"query {marker} {'never started' if present else 'still running'}")

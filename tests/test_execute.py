@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from tests.attacks import ATTACKS
-from tests.pg import Databases, with_user
+from tests.pg import Databases, wait_for_activity, with_user
 from txt2sql_api.demo.loader import load_demo
 from txt2sql_api.events import RowsEvent
 from txt2sql_api.execute import QueryFailed, QueryLimits, explain, run_query, writable_tables
@@ -170,22 +170,6 @@ async def test_cancelling_the_reader_cancels_the_query_and_frees_the_connection(
         await task
     await wait_for_activity(demo_db, marker, present=False)
     assert (await collect(pool, "SELECT 2"))[-1].rows == [[2]]
-
-
-async def wait_for_activity(url: str, marker: str, *, present: bool) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        for _ in range(500):
-            running = await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1",
-                f"%{marker}%",
-            )
-            if bool(running) == present:
-                return
-            await asyncio.sleep(0.02)
-    finally:
-        await conn.close()
-    raise AssertionError(f"query {marker} {'never started' if present else 'still running'}")
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from httpx_sse import connect_sse
 
 from tests.conftest import TEST_API_KEY
+from tests.pg import wait_for_activity
 from tests.serve_process import serve
 from tests.standin.dashscope_server import DashScopeStandIn, Script
 
@@ -134,27 +134,5 @@ def test_hanging_up_during_execution_cancels_the_query(
             events = source.iter_sse()
             while next(events).event != "sql":
                 pass
-            assert running(demo_db, marker, present=True)
-        assert running(demo_db, marker, present=False)
-
-
-def running(url: str, marker: str, *, present: bool) -> bool:
-    """Waits (up to 10 s) until the query is running, or no longer running, in the database."""
-
-    async def poll() -> bool:
-        conn = await asyncpg.connect(url)
-        try:
-            for _ in range(500):
-                count = await conn.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
-                    f"%{marker}%",
-                )
-                if bool(count) == present:
-                    return True
-                await asyncio.sleep(0.02)
-            return False
-        finally:
-            await conn.close()
-
-    return asyncio.run(poll())
+            asyncio.run(wait_for_activity(demo_db, marker, present=True))
+        asyncio.run(wait_for_activity(demo_db, marker, present=False))

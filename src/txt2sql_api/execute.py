@@ -60,10 +60,10 @@ def _failure(exc: asyncpg.PostgresError) -> QueryFailed:
 @asynccontextmanager
 async def read_only(pool: asyncpg.Pool, limits: QueryLimits) -> AsyncIterator[Conn]:
     async with pool.acquire(timeout=limits.acquire_timeout_seconds) as conn:
-        await conn.execute("BEGIN READ ONLY")
+        # Constant text of our own, so the simple protocol's several statements are safe here.
+        await conn.execute(_begin_sql(conn, limits))
         closed = False
         try:
-            await _set_limits(conn, limits)
             yield conn
         except asyncio.CancelledError:
             # The reader went away mid-query. asyncpg sends a cancel request, but one that
@@ -78,11 +78,13 @@ async def read_only(pool: asyncpg.Pool, limits: QueryLimits) -> AsyncIterator[Co
                 await conn.execute("ROLLBACK")  # read-only: there is nothing to commit
 
 
-async def _set_limits(conn: Conn, limits: QueryLimits) -> None:
+def _begin_sql(conn: Conn, limits: QueryLimits) -> str:
+    """One round trip: the transaction and its limits (every generated query pays for it)."""
     timeout_ms = max(1, int(limits.statement_timeout_seconds * 1000))
-    await conn.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
+    sql = f"BEGIN READ ONLY; SET LOCAL statement_timeout = {timeout_ms};"
     if conn.get_server_version().major >= 14:
-        await conn.execute(f"SET LOCAL client_connection_check_interval = {CLIENT_CHECK_MS}")
+        sql += f" SET LOCAL client_connection_check_interval = {CLIENT_CHECK_MS};"
+    return sql
 
 
 async def explain(pool: asyncpg.Pool, sql: str, limits: QueryLimits) -> None:

@@ -62,6 +62,14 @@ class UpstreamError(Exception):
         self.upstream_code = upstream_code
 
 
+def missing_api_key() -> UpstreamError:
+    return UpstreamError(
+        "missing_api_key",
+        "DASHSCOPE_API_KEY is not set: put it in the environment or .env and restart the service.",
+        retryable=False,
+    )
+
+
 def classify_upstream_error(status: int, upstream_code: str | None) -> tuple[str, bool]:
     """Map DashScope's HTTP status and error code to our error code and whether a retry may help."""
     upstream_code = upstream_code or ""
@@ -246,11 +254,7 @@ class DashScopeClient:
         """Retries a call that failed before its first chunk, when a retry may help (throttling,
         5xx, connection failures): nothing has reached the client yet, so nothing is repeated."""
         if not self.api_key:
-            raise UpstreamError(
-                "missing_api_key",
-                "DASHSCOPE_API_KEY is not set: put it in the environment or .env and restart.",
-                retryable=False,
-            )
+            raise missing_api_key()
         for retry in range(self.retries + 1):
             started = False
             try:

@@ -20,7 +20,14 @@ from txt2sql_api.events import (
 )
 from txt2sql_api.execute import QueryFailed, QueryLimits, explain, run_query
 from txt2sql_api.introspect import SchemaCache, SchemaSnapshot
-from txt2sql_api.llm import DashScopeClient, ReasoningDelta, TextDelta, UpstreamError, Usage
+from txt2sql_api.llm import (
+    DashScopeClient,
+    ReasoningDelta,
+    TextDelta,
+    UpstreamError,
+    Usage,
+    missing_api_key,
+)
 from txt2sql_api.prompt import build_messages, repair_messages
 from txt2sql_api.retrieval import ExampleRetriever, Scored
 from txt2sql_api.sql_check import check_sql
@@ -44,6 +51,10 @@ HOSTILE_PROBLEMS = frozenset(
 )
 
 
+def _error_event(exc: UpstreamError) -> ErrorEvent:
+    return ErrorEvent(code=exc.code, message=exc.message, retryable=exc.retryable)
+
+
 @dataclass
 class _Attempt:
     """What one model call produced, and why the SQL failed if it did."""
@@ -53,7 +64,6 @@ class _Attempt:
     sql: SqlEvent | None = None
     failure: str | None = None
     repairable: bool = False
-    rows_sent: bool = False
 
 
 @dataclass
@@ -68,11 +78,8 @@ class Answerer:
 
     async def answer(self, question: str, *, execute: bool = False) -> AsyncIterator[StreamEvent]:
         if not self.llm.api_key:
-            yield ErrorEvent(
-                code="missing_api_key",
-                message="DASHSCOPE_API_KEY is not set: put it in the environment or .env "
-                "and restart the service.",
-            )
+            # Before the database is read: the missing key is the thing to fix first.
+            yield _error_event(missing_api_key())
             return
         try:
             schema, examples = await self._context(question)
@@ -87,7 +94,7 @@ class Answerer:
                     return
                 messages = repair_messages(messages, attempt.answer, failure)
         except UpstreamError as exc:
-            yield ErrorEvent(code=exc.code, message=exc.message, retryable=exc.retryable)
+            yield _error_event(exc)
         except DATABASE_ERRORS as exc:
             logger.warning("database unavailable: %s", exc)
             yield ErrorEvent(
@@ -189,15 +196,16 @@ class Answerer:
         )
 
     async def _run(self, sql: str, attempt: _Attempt) -> AsyncIterator[StreamEvent]:
+        rows_sent = False
         try:
             async for rows in run_query(self.pool, sql, self.limits):
                 rows.attempt = attempt.number
-                attempt.rows_sent = True
+                rows_sent = True
                 yield rows
         except QueryFailed as failure:
             # Once rows have gone out, a second answer would contradict them: no repair.
             attempt.failure = failure.message
-            attempt.repairable = failure.repairable and not attempt.rows_sent
+            attempt.repairable = failure.repairable and not rows_sent
             yield ErrorEvent(
                 code=failure.code, message=failure.message, retryable=attempt.repairable
             )
