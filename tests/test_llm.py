@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import threading
+import time
 
 import pytest
 
@@ -23,44 +23,67 @@ MESSAGES = [{"role": "user", "content": "沈塘桥地铁站的信息"}]
 
 def client(**overrides: float) -> DashScopeClient:
     timeouts = {"first_token_timeout": 10.0, "idle_timeout": 10.0} | overrides
-    return DashScopeClient(api_key=TEST_API_KEY, model="qwen-plus", **timeouts)
+    return DashScopeClient(
+        api_key=TEST_API_KEY, model="qwen-plus", thread_idle_seconds=0.05, **timeouts
+    )
 
 
-def stream_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "dashscope-stream"]
-
-
-async def wait_until_no_stream_threads() -> None:
+async def wait_until_threads_end(llm: DashScopeClient) -> None:
+    """The call is over (no busy thread) and, once idle, its threads have exited."""
     for _ in range(500):
-        if not stream_threads():
+        if llm.threads.busy == 0 and llm.threads.alive == 0:
             return
         await asyncio.sleep(0.01)
-    raise AssertionError(f"worker threads still alive: {stream_threads()}")
+    raise AssertionError(f"threads busy={llm.threads.busy} alive={llm.threads.alive}")
 
 
 async def test_reasoning_then_text_then_usage(standin: DashScopeStandIn) -> None:
     standin.push(
         Script(reasoning="想一想", content="好的", chunk_size=1, usage={"input_tokens": 7})
     )
-    chunks: list[LlmChunk] = [c async for c in client().stream(MESSAGES)]
-    assert chunks[:3] == [ReasoningDelta("想"), ReasoningDelta("一"), ReasoningDelta("想")]
-    assert chunks[3:5] == [TextDelta("好"), TextDelta("的")]
-    (usage,) = chunks[5:]
+    llm = client()
+    chunks: list[LlmChunk] = [c async for c in llm.stream(MESSAGES)]
+    # Frames that arrive together may be merged into one chunk: compare the texts in order.
+    kinds = [type(c) for c in chunks]
+    assert kinds == sorted(kinds, key=[ReasoningDelta, TextDelta, Usage].index)
+    assert "".join(c.text for c in chunks if isinstance(c, ReasoningDelta)) == "想一想"
+    assert "".join(c.text for c in chunks if isinstance(c, TextDelta)) == "好的"
+    usage = chunks[-1]
     assert isinstance(usage, Usage)
     assert usage.input_tokens == 7
     assert usage.total_tokens == usage.input_tokens + usage.output_tokens
     assert usage.request_id
-    await wait_until_no_stream_threads()
+    await wait_until_threads_end(llm)
+
+
+async def test_frames_apart_in_time_stay_separate_chunks(standin: DashScopeStandIn) -> None:
+    standin.push(Script(content="abc", chunk_size=1, gap=0.05))
+    chunks = [c async for c in client().stream(MESSAGES)]
+    assert chunks[:3] == [TextDelta("a"), TextDelta("b"), TextDelta("c")]
+
+
+async def test_frames_waiting_together_are_merged_in_order(standin: DashScopeStandIn) -> None:
+    standin.push(Script(reasoning="想一想", content="好的", chunk_size=1, gap=0.02))
+    llm = client()
+    stream = llm.stream(MESSAGES)
+    first = await anext(stream)
+    # Busy for longer than the remaining frames take to arrive, as an overloaded loop would be.
+    time.sleep(0.3)
+    rest = [c async for c in stream]
+    assert first == ReasoningDelta("想")
+    assert rest[:2] == [ReasoningDelta("一想"), TextDelta("好的")]
+    assert isinstance(rest[2], Usage)
 
 
 async def test_closing_the_stream_stops_the_upstream_read(standin: DashScopeStandIn) -> None:
     standin.push(Script(content="x" * 100, chunk_size=1, gap=0.05))
-    stream = client().stream(MESSAGES)
+    llm = client()
+    stream = llm.stream(MESSAGES)
     assert await anext(stream) == TextDelta("x")
     await stream.aclose()
     standin.wait_for(lambda s: s.aborted == 1, timeout=2)
     assert standin.completed == 0
-    await wait_until_no_stream_threads()
+    await wait_until_threads_end(llm)
 
 
 async def test_cancelling_while_waiting_for_the_first_token_stops_it(
@@ -68,8 +91,10 @@ async def test_cancelling_while_waiting_for_the_first_token_stops_it(
 ) -> None:
     standin.push(Script(content="x", first_delay=30))
 
+    llm = client()
+
     async def consume() -> None:
-        async for _ in client().stream(MESSAGES):
+        async for _ in llm.stream(MESSAGES):
             pass
 
     task = asyncio.create_task(consume())
@@ -78,7 +103,7 @@ async def test_cancelling_while_waiting_for_the_first_token_stops_it(
     with pytest.raises(asyncio.CancelledError):
         await task
     await asyncio.to_thread(standin.wait_for, lambda s: s.aborted == 1, 2)
-    await wait_until_no_stream_threads()
+    await wait_until_threads_end(llm)
 
 
 async def test_idle_deadline_between_tokens(standin: DashScopeStandIn) -> None:
@@ -90,3 +115,33 @@ async def test_idle_deadline_between_tokens(standin: DashScopeStandIn) -> None:
     assert seen == [TextDelta("a")]
     assert raised.value.code == "upstream_timeout"
     await asyncio.to_thread(standin.wait_for, lambda s: s.aborted == 1, 2)
+
+
+async def test_total_deadline_ends_a_stream_that_keeps_talking(standin: DashScopeStandIn) -> None:
+    standin.push(Script(content="x" * 200, chunk_size=1, gap=0.02))
+    llm = client(total_timeout=0.4)
+    seen: list[LlmChunk] = []
+    with pytest.raises(UpstreamError) as raised:
+        async for chunk in llm.stream(MESSAGES):
+            seen.append(chunk)
+    assert raised.value.code == "upstream_timeout"
+    assert "longer than 0.4 s" in raised.value.message
+    assert 0 < sum(len(c.text) for c in seen if isinstance(c, TextDelta)) < 200
+    await asyncio.to_thread(standin.wait_for, lambda s: s.aborted == 1, 2)
+    await wait_until_threads_end(llm)
+
+
+async def test_text_before_a_mid_stream_error_still_arrives(standin: DashScopeStandIn) -> None:
+    standin.push(
+        Script(content="abcdef", chunk_size=2, gap=0.05, error_after=2, error_code="InternalError")
+    )
+    llm = client()
+    stream = llm.stream(MESSAGES)
+    first = await anext(stream)
+    time.sleep(0.2)  # the second frame and the error now wait together
+    seen = [first]
+    with pytest.raises(UpstreamError) as raised:
+        async for chunk in stream:
+            seen.append(chunk)
+    assert "".join(c.text for c in seen if isinstance(c, TextDelta)) == "abcd"
+    assert raised.value.code == "upstream_unavailable"

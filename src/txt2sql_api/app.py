@@ -61,6 +61,8 @@ async def build_state(stack: AsyncExitStack, settings: Settings) -> AppState:
         model=settings.model,
         first_token_timeout=settings.first_token_timeout_seconds,
         idle_timeout=settings.idle_timeout_seconds,
+        total_timeout=settings.total_timeout_seconds,
+        thread_idle_seconds=settings.upstream_thread_idle_seconds,
         retries=settings.upstream_retries,
         retry_base_seconds=settings.upstream_retry_base_seconds,
     )

@@ -48,7 +48,14 @@ def serve(host: str, port: int) -> None:
     settings, server = _with_embedded_database(Settings())
     logger.info("serving on http://%s:%d (docs at /docs)", host, port)
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,
+            # Past the streams' own grace: a stream stuck in a send cannot hold the exit forever.
+            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
+        )
     finally:
         del server
 

@@ -66,6 +66,19 @@ class Settings(BaseSettings):
     idle_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest silence between two model tokens."
     )
+    total_timeout_seconds: float = Field(
+        default=180.0, gt=0, description="Longest model answer, first token to last."
+    )
+    upstream_thread_idle_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a model call's finished thread waits for the next call, then exits.",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="On SIGTERM, how long open streams get to say shutting_down and end.",
+    )
     execute: bool = Field(
         default=True,
         description="Whether /v1/ask may run the SQL when a request asks (execute: true).",

@@ -11,7 +11,8 @@ from txt2sql_api.retrieval import ExampleRetriever
 from txt2sql_api.state import AppState
 
 
-def get_state(request: Request) -> AppState:
+# async: FastAPI runs a plain `def` dependency in its shared thread pool, a hop per request.
+async def get_state(request: Request) -> AppState:
     state: AppState = request.state.state
     return state
 
@@ -25,13 +26,13 @@ def _unconfigured() -> HTTPException:
     )
 
 
-def get_schema_cache(state: StateDep) -> SchemaCache:
+async def get_schema_cache(state: StateDep) -> SchemaCache:
     if state.schema_cache is None:
         raise _unconfigured()
     return state.schema_cache
 
 
-def get_retriever(state: StateDep) -> ExampleRetriever:
+async def get_retriever(state: StateDep) -> ExampleRetriever:
     if state.retriever is None:
         raise _unconfigured()
     return state.retriever

@@ -15,6 +15,7 @@ import logging
 import random
 import socket
 import threading
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from txt2sql_api.shutdown import ShutdownSignal
+from txt2sql_api.stream_threads import StreamThreads
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +71,12 @@ def missing_api_key() -> UpstreamError:
         "missing_api_key",
         "DASHSCOPE_API_KEY is not set: put it in the environment or .env and restart the service.",
         retryable=False,
+    )
+
+
+def shutting_down() -> UpstreamError:
+    return UpstreamError(
+        "shutting_down", "the server is shutting down; ask again in a moment", retryable=True
     )
 
 
@@ -166,39 +176,76 @@ def _tracked_session() -> requests.Session:
 
 
 _END = object()
+MAX_WAITING_FRAMES = 256
 
 # Failures worth another try; never a bad key, moderated content, a bad request or billing.
 RETRIED = frozenset({"upstream_throttled", "upstream_unavailable"})
 
 
 class _UpstreamCall:
-    """One model call on its own thread; items reach the event loop through an asyncio.Queue."""
+    """One model call on its own thread; items reach the event loop in arrival order."""
 
     def __init__(self, call: Any, loop: asyncio.AbstractEventLoop) -> None:
         self._call = call
         self._loop = loop
-        self.queue: asyncio.Queue[object] = asyncio.Queue()
+        self._items: deque[object] = deque()
+        self._arrived = asyncio.Event()
         self._tracker = _SocketTracker()
-        self.thread = threading.Thread(target=self._run, name="dashscope-stream", daemon=True)
+        # Backpressure: while the client does not take events, at most this many frames wait
+        # here; the thread then stops reading and TCP slows the upstream down.
+        self._room = threading.Semaphore(MAX_WAITING_FRAMES)
 
-    def start(self) -> None:
-        self.thread.start()
+    async def take(self, deadlines: _Deadlines, shutdown: ShutdownSignal) -> list[object]:
+        """The next item, and every item already waiting behind it: when the event loop falls
+        behind, their text goes out as fewer, larger events instead of a backlog of tiny ones."""
+        wait, message = deadlines.next_wait()
+        if wait <= 0:
+            raise UpstreamError("upstream_timeout", message, retryable=True)
+        if not self._items:
+            self._arrived.clear()
+            shutdown.wake_with(self._arrived.set)
+            try:
+                async with asyncio.timeout(wait):
+                    await self._arrived.wait()
+            except TimeoutError:
+                raise UpstreamError("upstream_timeout", message, retryable=True) from None
+            finally:
+                shutdown.wake_with(None)
+        if shutdown.is_set():
+            raise shutting_down()
+        deadlines.got_item()
+        items = list(self._items)
+        self._items.clear()
+        for _ in items:
+            self._room.release()
+        return items
+
+    def _arrive(self, item: object) -> None:
+        self._items.append(item)
+        self._arrived.set()
 
     def abort(self) -> None:
         self._tracker.abort()
+        self._room.release()  # wakes the thread if it waits for room
+
+    def _wait_for_room(self) -> bool:
+        while not self._room.acquire(timeout=1.0):
+            if self._tracker.aborted:
+                return False
+        return not self._tracker.aborted
 
     def _deliver(self, item: object) -> None:
         try:
-            self._loop.call_soon_threadsafe(self.queue.put_nowait, item)
+            self._loop.call_soon_threadsafe(self._arrive, item)
         except RuntimeError:
             pass  # the loop is closed: nobody is listening any more
 
-    def _run(self) -> None:
+    def run(self) -> None:
         _current.tracker = self._tracker
         session = _tracked_session()
         try:
             for response in self._call(session):
-                if self._tracker.aborted:
+                if not self._wait_for_room():
                     return
                 self._deliver(response)
         except Exception as exc:  # every failure, whatever its type, ends the stream as an error
@@ -206,6 +253,7 @@ class _UpstreamCall:
                 self._deliver(exc)
         finally:
             session.close()
+            _current.tracker = None
             self._deliver(_END)
 
 
@@ -221,6 +269,8 @@ class DashScopeClient:
         idle_timeout: float,
         retries: int = 0,
         retry_base_seconds: float = 0.25,
+        total_timeout: float = 300.0,
+        thread_idle_seconds: float = 30.0,
     ) -> None:
         self.api_key = api_key
         self.model = model
@@ -228,6 +278,8 @@ class DashScopeClient:
         self.idle_timeout = idle_timeout
         self.retries = retries
         self.retry_base_seconds = retry_base_seconds
+        self.total_timeout = total_timeout
+        self.threads = StreamThreads(name="dashscope-stream", idle_seconds=thread_idle_seconds)
 
     def _sdk_call(self, messages: Sequence[dict[str, str]]) -> Any:
         import dashscope
@@ -250,16 +302,21 @@ class DashScopeClient:
 
         return call
 
-    async def stream(self, messages: Sequence[dict[str, str]]) -> AsyncIterator[LlmChunk]:
+    async def stream(
+        self, messages: Sequence[dict[str, str]], shutdown: ShutdownSignal | None = None
+    ) -> AsyncIterator[LlmChunk]:
         """Retries a call that failed before its first chunk, when a retry may help (throttling,
         5xx, connection failures): nothing has reached the client yet, so nothing is repeated."""
         if not self.api_key:
             raise missing_api_key()
+        shutdown = shutdown or ShutdownSignal()
         for retry in range(self.retries + 1):
+            if shutdown.is_set():
+                raise shutting_down()
             started = False
             try:
                 # aclosing: a consumer that stops early must abort this call now, not at GC.
-                async with aclosing(self._one_call(messages)) as chunks:
+                async with aclosing(self._one_call(messages, shutdown)) as chunks:
                     async for chunk in chunks:
                         started = True
                         yield chunk
@@ -271,46 +328,85 @@ class DashScopeClient:
                 logger.warning("%s, retrying in %.2f s: %s", exc.code, delay, exc.message)
                 await asyncio.sleep(delay)
 
-    async def _one_call(self, messages: Sequence[dict[str, str]]) -> AsyncGenerator[LlmChunk, None]:
+    async def _one_call(
+        self, messages: Sequence[dict[str, str]], shutdown: ShutdownSignal
+    ) -> AsyncGenerator[LlmChunk, None]:
         upstream = _UpstreamCall(self._sdk_call(messages), asyncio.get_running_loop())
-        upstream.start()
+        self.threads.submit(upstream.run)
         try:
-            async for chunk in self._chunks(upstream):
+            async for chunk in self._chunks(upstream, shutdown):
                 yield chunk
         finally:
             upstream.abort()
 
-    async def _chunks(self, upstream: _UpstreamCall) -> AsyncIterator[LlmChunk]:
+    async def _chunks(
+        self, upstream: _UpstreamCall, shutdown: ShutdownSignal
+    ) -> AsyncIterator[LlmChunk]:
         usage: Usage | None = None
-        timeout = self.first_token_timeout
+        deadlines = _Deadlines(self.first_token_timeout, self.idle_timeout, self.total_timeout)
         while True:
-            item = await _next_item(upstream.queue, timeout)
-            if item is _END:
-                break
-            if isinstance(item, Exception):
-                raise UpstreamError(
-                    "upstream_unavailable", f"model call failed: {item}", retryable=True
-                ) from item
-            timeout = self.idle_timeout
-            usage = _usage_of(item) or usage
-            for chunk in _deltas_of(item):
+            items = await upstream.take(deadlines, shutdown)
+            chunks: list[LlmChunk] = []
+            failure: UpstreamError | None = None
+            for item in items:
+                if item is _END:
+                    break
+                try:
+                    chunks += _chunks_of(item)
+                except UpstreamError as exc:
+                    failure = exc
+                    break
+                usage = _usage_of(item) or usage
+            # What arrived before a failure still reaches the client, then the failure.
+            for chunk in _coalesced(chunks):
                 yield chunk
+            if failure is not None:
+                raise failure
+            if items[-1] is _END:
+                break
         if usage is not None:
             yield usage
 
 
-async def _next_item(queue: asyncio.Queue[object], timeout: float) -> object:
-    try:
-        return await asyncio.wait_for(queue.get(), timeout)
-    except TimeoutError:
+class _Deadlines:
+    """Until the first item, between items, and in total; the tightest one applies."""
+
+    def __init__(self, first: float, idle: float, total: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._gap = first
+        self._idle = idle
+        self._total = total
+        self._end = self._loop.time() + total
+
+    def next_wait(self) -> tuple[float, str]:
+        """Seconds to wait for the next item, and what to say if none comes."""
+        remaining = self._end - self._loop.time()
+        if remaining <= self._gap:
+            return max(remaining, 0.0), f"the model's answer took longer than {self._total:g} s"
+        return self._gap, f"the model sent nothing for {self._gap:g} s"
+
+    def got_item(self) -> None:
+        self._gap = self._idle
+
+
+def _coalesced(chunks: list[LlmChunk]) -> list[LlmChunk]:
+    merged: list[LlmChunk] = []
+    for chunk in chunks:
+        last = merged[-1] if merged else None
+        if isinstance(chunk, TextDelta) and isinstance(last, TextDelta):
+            merged[-1] = TextDelta(last.text + chunk.text)
+        elif isinstance(chunk, ReasoningDelta) and isinstance(last, ReasoningDelta):
+            merged[-1] = ReasoningDelta(last.text + chunk.text)
+        else:
+            merged.append(chunk)
+    return merged
+
+
+def _chunks_of(response: Any) -> list[LlmChunk]:
+    if isinstance(response, Exception):
         raise UpstreamError(
-            "upstream_timeout",
-            f"the model sent nothing for {timeout:g} s",
-            retryable=True,
-        ) from None
-
-
-def _deltas_of(response: Any) -> list[LlmChunk]:
+            "upstream_unavailable", f"model call failed: {response}", retryable=True
+        ) from response
     if response.status_code != 200:
         code, retryable = classify_upstream_error(int(response.status_code), response.code)
         raise UpstreamError(

@@ -30,6 +30,7 @@ from txt2sql_api.llm import (
 )
 from txt2sql_api.prompt import build_messages, repair_messages
 from txt2sql_api.retrieval import ExampleRetriever, Scored
+from txt2sql_api.shutdown import ShutdownSignal
 from txt2sql_api.sql_check import check_sql
 from txt2sql_api.stream_parser import SqlBlock, SqlStreamParser, ThinkingDelta
 
@@ -76,7 +77,9 @@ class Answerer:
     few_shot_k: int
     repair_rounds: int
 
-    async def answer(self, question: str, *, execute: bool = False) -> AsyncIterator[StreamEvent]:
+    async def answer(
+        self, question: str, *, execute: bool = False, shutdown: ShutdownSignal | None = None
+    ) -> AsyncIterator[StreamEvent]:
         if not self.llm.api_key:
             # Before the database is read: the missing key is the thing to fix first.
             yield _error_event(missing_api_key())
@@ -87,7 +90,7 @@ class Answerer:
             known = {(t.schema_name, t.name) for t in schema.tables}
             for number in range(1, self.repair_rounds + 2):
                 attempt = _Attempt(number)
-                async for event in self._attempt(messages, known, attempt, execute):
+                async for event in self._attempt(messages, known, attempt, execute, shutdown):
                     yield event
                 failure = attempt.failure if attempt.repairable else None
                 if failure is None or number > self.repair_rounds:
@@ -114,8 +117,9 @@ class Answerer:
         known: Collection[tuple[str, str]],
         attempt: _Attempt,
         execute: bool,
+        shutdown: ShutdownSignal | None,
     ) -> AsyncIterator[StreamEvent]:
-        async for event in self._generate(messages, known, attempt):
+        async for event in self._generate(messages, known, attempt, shutdown):
             yield event
         if attempt.sql is None:
             yield ErrorEvent(
@@ -130,10 +134,11 @@ class Answerer:
         messages: list[dict[str, str]],
         known: Collection[tuple[str, str]],
         attempt: _Attempt,
+        shutdown: ShutdownSignal | None,
     ) -> AsyncIterator[StreamEvent]:
         parser = SqlStreamParser()
         usage: Usage | None = None
-        async for chunk in self.llm.stream(messages):
+        async for chunk in self.llm.stream(messages, shutdown):
             if isinstance(chunk, ReasoningDelta):
                 yield ThinkingEvent(delta=chunk.text, attempt=attempt.number)
             elif isinstance(chunk, TextDelta):

@@ -13,6 +13,7 @@ from starlette.background import BackgroundTask
 from txt2sql_api.deps import StateDep
 from txt2sql_api.events import EVENT_TYPES, DoneEvent, ErrorEvent, StreamEvent
 from txt2sql_api.request_id import request_id_var
+from txt2sql_api.shutdown import ShutdownSignal
 from txt2sql_api.state import AppState
 
 logger = logging.getLogger(__name__)
@@ -83,8 +84,14 @@ class _Slot:
             self._held = False
             self._slots.release()
 
+    async def release_after_response(self) -> None:
+        # async: Starlette runs a plain function given as background in its thread pool.
+        self.release()
 
-async def _events(state: AppState, ask: AskRequest, slot: _Slot) -> AsyncIterator[ServerSentEvent]:
+
+async def _events(
+    state: AppState, ask: AskRequest, slot: _Slot, shutdown: ShutdownSignal
+) -> AsyncIterator[ServerSentEvent]:
     request_id = request_id_var.get()
     event_id = 0
     try:
@@ -92,7 +99,7 @@ async def _events(state: AppState, ask: AskRequest, slot: _Slot) -> AsyncIterato
             if state.answerer is None:
                 events: AsyncIterator[StreamEvent] = _no_database()
             else:
-                events = state.answerer.answer(ask.question, execute=ask.execute)
+                events = state.answerer.answer(ask.question, execute=ask.execute, shutdown=shutdown)
             async for event in events:
                 event_id += 1
                 yield _encode(event, event_id)
@@ -128,11 +135,16 @@ def _stream(state: AppState, ask: AskRequest, location: str) -> EventSourceRespo
         )
     slot = _Slot(state)
     settings = state.settings
+    shutdown = ShutdownSignal()
     return EventSourceResponse(
-        _events(state, ask, slot),
+        _events(state, ask, slot, shutdown),
         ping=settings.ping_seconds,
         send_timeout=settings.send_timeout_seconds,
-        background=BackgroundTask(slot.release),
+        # Typed as anyio.Event, but sse-starlette only calls its set(): ours also wakes the
+        # model read the stream is waiting on.
+        shutdown_event=shutdown,  # type: ignore[arg-type]
+        shutdown_grace_period=settings.shutdown_grace_seconds,
+        background=BackgroundTask(slot.release_after_response),
     )
 
 

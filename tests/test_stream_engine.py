@@ -1,0 +1,189 @@
+"""The streaming engine on a real server, where the network matters: graceful shutdown, a
+reader that stops reading, and many clients that vanish mid-stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import socket
+import struct
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import psutil
+from httpx_sse import aconnect_sse, connect_sse
+
+from tests.conftest import TEST_API_KEY
+from tests.serve_process import serve_process
+from tests.standin.dashscope_server import DashScopeStandIn, Script
+
+QUESTION = "沈塘桥地铁站的信息"
+LONG_ANSWER = "我理解您想查看沈塘桥站的基本信息。" * 200 + "\n```sql\nSELECT 1\n```\n"
+
+
+def server_env(demo_db: str, standin: DashScopeStandIn, **settings: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": demo_db,
+        "DASHSCOPE_API_KEY": TEST_API_KEY,
+        "DASHSCOPE_HTTP_BASE_URL": standin.base_url,
+        **{f"TXT2SQL_{name.upper()}": value for name, value in settings.items()},
+    }
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.05)
+
+
+def one_full_stream(base_url: str) -> list[str]:
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        with connect_sse(client, "POST", "/v1/ask", json={"question": QUESTION}) as source:
+            assert source.response.status_code == 200
+            return [sse.event for sse in source.iter_sse()]
+
+
+async def _read_until_sigterm(
+    base_url: str, pid: int, count: int
+) -> list[list[tuple[str, dict[str, Any]]]]:
+    async def one(client: httpx.AsyncClient, seen: list[tuple[str, dict[str, Any]]]) -> None:
+        async with aconnect_sse(client, "POST", "/v1/ask", json={"question": QUESTION}) as source:
+            async for sse in source.aiter_sse():
+                seen.append((sse.event, json.loads(sse.data)))
+
+    streams: list[list[tuple[str, dict[str, Any]]]] = [[] for _ in range(count)]
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        tasks = [asyncio.create_task(one(client, seen)) for seen in streams]
+        while not all(seen for seen in streams):
+            await asyncio.sleep(0.02)
+        psutil.Process(pid).send_signal(signal.SIGTERM)
+        await asyncio.gather(*tasks)
+    return streams
+
+
+def test_sigterm_ends_open_streams_with_shutting_down_then_exits(
+    demo_db: str, standin_server: DashScopeStandIn, standin: DashScopeStandIn
+) -> None:
+    standin.default = Script(content=LONG_ANSWER, chunk_size=4, gap=0.05)
+    env = server_env(demo_db, standin_server, shutdown_grace_seconds="5")
+    with serve_process(env) as (base_url, process):
+        streams = asyncio.run(_read_until_sigterm(base_url, process.pid, 3))
+        process.wait(timeout=15)
+    for events in streams:
+        names = [name for name, _ in events]
+        assert names[0] == "thinking"
+        assert names[-2:] == ["error", "done"], names[-5:]
+        error = events[-2][1]
+        assert error["code"] == "shutting_down" and error["retryable"] is True
+        assert "sql" not in names
+    # uvicorn re-raises the signal once its graceful shutdown is done, so the exit says SIGTERM.
+    assert process.returncode in (0, -signal.SIGTERM)
+    # Each stream's model call was cut off, not left to run to its end.
+    standin.wait_for(lambda s: s.aborted == 3, timeout=5)
+    assert standin.completed == 0
+
+
+def _connect_small_window(base_url: str) -> socket.socket:
+    host, port = base_url.removeprefix("http://").split(":")
+    sock = socket.socket()
+    # A tiny receive window, set before connecting, so the server's sends back up quickly.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    return sock
+
+
+def _post_ask(sock: socket.socket, host: str) -> None:
+    body = json.dumps({"question": QUESTION}).encode()
+    head = (
+        f"POST /v1/ask HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    sock.sendall(head + body)
+
+
+def test_a_reader_that_stops_reading_is_cut_off_and_its_slot_freed(
+    demo_db: str, standin_server: DashScopeStandIn, standin: DashScopeStandIn
+) -> None:
+    # Far more reasoning than the socket buffers on the way (several MB on loopback) can hold,
+    # sent as fast as the server takes it, to a reader that never reads.
+    standin.push(Script(reasoning="想" * 6_000_000, content=LONG_ANSWER, chunk_size=2000))
+    env = server_env(demo_db, standin_server, send_timeout_seconds="0.5", max_streams="1")
+    with serve_process(env) as (base_url, process):
+        sock = _connect_small_window(base_url)
+        try:
+            _post_ask(sock, base_url.removeprefix("http://"))
+            # The server stops reading the upstream too, and cuts it off after send_timeout.
+            standin.wait_for(lambda s: s.aborted == 1, timeout=30)
+            rss_mb = psutil.Process(process.pid).memory_info().rss / 2**20
+            # The stuck reader still holds its connection, yet its only slot is free again.
+            standin.push(Script(content=LONG_ANSWER))
+            assert one_full_stream(base_url)[-1] == "done"
+        finally:
+            sock.close()
+    assert standin.completed == 1  # only the second stream's
+    # The 18 MB of reasoning was not buffered on the stuck reader's behalf.
+    assert rss_mb < 300
+
+
+async def _hang_up_abruptly(host: str, port: int) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    body = json.dumps({"question": QUESTION}).encode()
+    writer.write(
+        f"POST /v1/ask HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    received = b""
+    while b"event: thinking" not in received:
+        chunk = await reader.read(4096)
+        assert chunk, f"the server closed the stream early: {received[-300:]!r}"
+        received += chunk
+    # SO_LINGER 0: close() sends a reset, as a killed process or a dropped network would.
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+async def _waves_of_hangups(base_url: str, waves: int, per_wave: int) -> None:
+    host, port = base_url.removeprefix("http://").split(":")
+    for _ in range(waves):
+        await asyncio.gather(*(_hang_up_abruptly(host, int(port)) for _ in range(per_wave)))
+
+
+def test_a_thousand_abrupt_disconnects_leave_no_threads_slots_or_upstream_calls(
+    demo_db: str, standin_server: DashScopeStandIn, standin: DashScopeStandIn
+) -> None:
+    standin.default = Script(content=LONG_ANSWER, chunk_size=4, gap=0.05)
+    env = server_env(demo_db, standin_server, max_streams="100", upstream_thread_idle_seconds="0.5")
+    with serve_process(env) as (base_url, process):
+        server = psutil.Process(process.pid)
+        # Warm: the schema, the examples and one database connection are loaded once.
+        standin.push(Script(content="```sql\nSELECT 1\n```"))
+        assert one_full_stream(base_url)[-1] == "done"
+        wait_until(lambda: standin.active == 0, 5, "the warm-up call ended")
+        time.sleep(1)  # its thread idles out
+        threads_before, fds_before = server.num_threads(), server.num_fds()
+
+        asyncio.run(_waves_of_hangups(base_url, waves=10, per_wave=100))
+
+        wait_until(lambda: standin.aborted == 1000, 30, "every upstream call was cut off")
+        wait_until(lambda: standin.active == 0, 10, "no upstream call is still open")
+        wait_until(
+            lambda: server.num_threads() == threads_before,
+            10,
+            f"threads back to {threads_before} (now {server.num_threads()})",
+        )
+        wait_until(
+            lambda: server.num_fds() <= fds_before,
+            10,
+            f"file descriptors back to {fds_before} (now {server.num_fds()})",
+        )
+        # max_streams is 100: had any of the 1,000 streams kept its slot, this would be a 503.
+        standin.push(Script(content="```sql\nSELECT 1\n```"))
+        assert one_full_stream(base_url)[-1] == "done"
+    assert standin.completed == 2
