@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the tests drive: a real browser for the page and the compose file's validator.
-SYSTEM_PACKAGES := chromium chromium-driver docker-compose fonts-wqy-microhei
+# Debian packages the tests drive: a browser for the page, the compose file's validator, psql for
+# the database init script of the compose file.
+SYSTEM_PACKAGES := chromium chromium-driver docker-compose fonts-wqy-microhei postgresql-client
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 .PHONY: install run test lint bench system-packages
