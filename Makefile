@@ -3,16 +3,34 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Debian packages the tests drive: a browser for the page, the compose file's validator, psql for
+# the database init script of the compose file.
+SYSTEM_PACKAGES := chromium chromium-driver docker-compose fonts-wqy-microhei postgresql-client
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench system-packages
 
-$(STAMP): pyproject.toml
+# The Dockerfile runs the same pip lines (tests/test_docker.py checks it), minus the dev ones.
+$(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -e '.[dev]'
+	$(BIN)/pip install -r requirements.txt
+	$(BIN)/pip install -r requirements-dev.txt
+	$(BIN)/pip install --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Installs what is missing, so that a fresh machine runs the browser and compose tests too.
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+	        || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing the system packages the tests need:" $$missing; \
+	    $(SUDO) apt-get -o DPkg::Lock::Timeout=600 update -q && \
+	    $(SUDO) apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $$missing; \
+	fi
 
 run: install
 	$(BIN)/txt2sql-api serve
@@ -22,7 +40,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint system-packages
 	$(BIN)/pytest
 
 bench: install

@@ -10,6 +10,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from tests.pg import Databases, admin_dsn
+from tests.serve_process import serve
 from tests.standin.dashscope_server import DashScopeStandIn
 from txt2sql_api.app import create_app
 from txt2sql_api.config import Settings
@@ -87,3 +88,16 @@ def make_client() -> ClientFactory:
                 yield client
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_db: str, standin_server: DashScopeStandIn) -> Iterator[str]:
+    """A real `txt2sql-api serve` process on the demo database, answering through the stand-in;
+    tests script it with the `standin` fixture."""
+    env = {
+        "DATABASE_URL": demo_db,
+        "DASHSCOPE_API_KEY": TEST_API_KEY,
+        "DASHSCOPE_HTTP_BASE_URL": standin_server.base_url,
+    }
+    with serve(env) as base_url:
+        yield base_url

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +22,9 @@ SQL = "SELECT zdmc, xlbh FROM dtzpt WHERE zdmc = '沈塘桥'"
 ANSWER = f"要查沈塘桥站，用站点表 dtzpt 按站名过滤。\n```sql\n{SQL}\n```\n"
 
 
-@pytest.fixture(scope="module")
-def server(demo_db: str, standin_server: DashScopeStandIn) -> Iterator[str]:
-    env = {
-        "DATABASE_URL": demo_db,
-        "DASHSCOPE_API_KEY": TEST_API_KEY,
-        "DASHSCOPE_HTTP_BASE_URL": standin_server.base_url,
-    }
-    with serve(env) as base_url:
-        yield base_url
+@pytest.fixture
+def server(demo_server: str) -> str:
+    return demo_server
 
 
 def stream(base_url: str, method: str, **kwargs: Any) -> list[tuple[str, dict[str, Any]]]:

@@ -16,10 +16,11 @@ from txt2sql_api.execute import QueryLimits, writable_tables
 from txt2sql_api.introspect import SchemaCache
 from txt2sql_api.limits import StreamSlots
 from txt2sql_api.llm import DashScopeClient
+from txt2sql_api.openapi import install as install_openapi
 from txt2sql_api.pipeline import DATABASE_ERRORS, Answerer
 from txt2sql_api.request_id import RequestIdMiddleware
 from txt2sql_api.retrieval import ExampleRetriever
-from txt2sql_api.routers import ask, examples, health, schema
+from txt2sql_api.routers import ask, examples, health, page, schema
 from txt2sql_api.state import AppState
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(RequestIdMiddleware)
-    for router in (ask.router, schema.router, examples.router, health.router):
+    for router in (ask.router, schema.router, examples.router, health.router, page.router):
         app.include_router(router)
+    app.mount("/static", page.static_files(), name="static")
+    install_openapi(app)
     return app

@@ -1,13 +1,15 @@
-"""`txt2sql-api serve | demo load`."""
+"""`txt2sql-api serve | ask | demo load`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import sys
 from collections.abc import Sequence
 from typing import Any
 
+from txt2sql_api.client import DEFAULT_URL
 from txt2sql_api.config import Settings
 from txt2sql_api.request_id import configure_logging
 
@@ -20,9 +22,23 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    ask = commands.add_parser(
+        "ask",
+        help="ask a running service a question and show the answer as it streams in",
+        description="Exit status: 0 when the answer ends with checked SQL (and its rows), "
+        "1 when it ends with an error, rejected SQL, or no answer at all.",
+    )
+    ask.add_argument("question")
+    ask.add_argument("--execute", action="store_true", help="also run the SQL and show rows")
+    ask.add_argument("--url", default=DEFAULT_URL, help=f"the service (default {DEFAULT_URL})")
     demo = commands.add_parser("demo", help="the bundled demo database")
     demo_commands = demo.add_subparsers(dest="demo_command", required=True)
-    demo_commands.add_parser("load", help="load the demo database into DATABASE_URL")
+    load = demo_commands.add_parser("load", help="load the demo database into DATABASE_URL")
+    load.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="leave a database that already holds the demo as it is",
+    )
     return parser
 
 
@@ -30,12 +46,12 @@ def _with_embedded_database(settings: Settings) -> tuple[Settings, Any]:
     """Without DATABASE_URL, start the embedded server and load the demo on its first start."""
     if settings.database_url:
         return settings, None
-    from txt2sql_api.demo.loader import demo_loaded, load_demo
+    from txt2sql_api.demo.loader import ensure_demo
     from txt2sql_api.embedded import default_data_dir, start_embedded
 
     server, url = start_embedded(settings.data_dir or default_data_dir())
-    if not asyncio.run(demo_loaded(url)):
-        count = asyncio.run(load_demo(url, settings.meta_database_url))
+    count = asyncio.run(ensure_demo(url, settings.meta_database_url))
+    if count is not None:
         logger.info("loaded the demo database with %d examples", count)
     return settings.model_copy(update={"database_url": url}), server
 
@@ -60,20 +76,56 @@ def serve(host: str, port: int) -> None:
         del server
 
 
-def demo_load() -> None:
-    from txt2sql_api.demo.loader import load_demo
+def demo_load(if_missing: bool) -> None:
+    from txt2sql_api.demo.loader import ensure_demo, load_demo
 
     settings = Settings()
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set: say which database to load the demo into")
-    count = asyncio.run(load_demo(settings.database_url, settings.meta_database_url))
-    logger.info("demo database loaded; %d examples stored", count)
+    if if_missing:
+        count = asyncio.run(ensure_demo(settings.database_url, settings.meta_database_url))
+    else:
+        count = asyncio.run(load_demo(settings.database_url, settings.meta_database_url))
+    if count is None:
+        logger.info("the database already holds the demo; left as it is")
+    else:
+        logger.info("demo database loaded; %d examples stored", count)
+
+
+def ask(question: str, *, execute: bool, url: str) -> int:
+    import httpx
+    from rich.console import Console
+
+    from txt2sql_api.client import AskError, Txt2SqlClient
+    from txt2sql_api.render import PlainRenderer, Renderer, TerminalRenderer
+
+    renderer: Renderer = (
+        TerminalRenderer(Console())
+        if sys.stdout.isatty()
+        else PlainRenderer(sys.stdout, sys.stderr)
+    )
+    with renderer:
+        try:
+            with Txt2SqlClient(url) as client, client.ask(question, execute=execute) as events:
+                for event in events:
+                    renderer.show(event)
+        except AskError as exc:
+            renderer.error(f"the service refused the question: {exc}", "refused")
+        except httpx.HTTPError as exc:
+            renderer.error(f"no answer from {url}: {exc or type(exc).__name__}", "unreachable")
+        except KeyboardInterrupt:
+            return 130
+    return renderer.exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    if args.command == "ask":
+        # httpx logs every request at INFO: only warnings belong next to an answer.
+        configure_logging("WARNING")
+        raise SystemExit(ask(args.question, execute=args.execute, url=args.url))
     configure_logging(Settings().log_level)
     if args.command == "serve":
         serve(args.host, args.port)
     else:
-        demo_load()
+        demo_load(args.if_missing)

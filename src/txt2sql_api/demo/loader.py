@@ -43,3 +43,10 @@ async def demo_loaded(database_url: str) -> bool:
         return await conn.fetchval("SELECT to_regclass('public.dtzpt') IS NOT NULL")  # type: ignore[no-any-return]
     finally:
         await conn.close()
+
+
+async def ensure_demo(database_url: str, meta_database_url: str | None = None) -> int | None:
+    """Loads the demo unless `database_url` already holds it: the examples count, or None."""
+    if await demo_loaded(database_url):
+        return None
+    return await load_demo(database_url, meta_database_url)

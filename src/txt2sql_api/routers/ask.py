@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
@@ -11,7 +11,8 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
 from txt2sql_api.deps import StateDep
-from txt2sql_api.events import EVENT_TYPES, DoneEvent, ErrorEvent, StreamEvent
+from txt2sql_api.events import DoneEvent, ErrorEvent, StreamEvent
+from txt2sql_api.openapi import ASK_RESPONSES
 from txt2sql_api.request_id import request_id_var
 from txt2sql_api.shutdown import ShutdownSignal
 from txt2sql_api.state import AppState
@@ -39,18 +40,6 @@ class AskRequest(BaseModel):
         if not value:
             raise ValueError("the question must not be blank")
         return value
-
-
-_STREAM_DOC: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "A stream of server-sent events: "
-        + ", ".join(f"`{t.event_name}`" for t in EVENT_TYPES)
-        + "; always ending with `done`.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
-    },
-    403: {"description": "`execute: true` on a server where running SQL is switched off."},
-    503: {"description": "Too many live streams; retry after `Retry-After` seconds."},
-}
 
 
 def _check_length(question: str, limit: int, location: str) -> None:
@@ -148,13 +137,13 @@ def _stream(state: AppState, ask: AskRequest, location: str) -> EventSourceRespo
     )
 
 
-@router.post("/ask", response_class=EventSourceResponse, responses=_STREAM_DOC)
+@router.post("/ask", response_class=EventSourceResponse, responses=ASK_RESPONSES)
 async def ask_post(body: AskRequest, state: StateDep) -> EventSourceResponse:
     """Answers a question as a stream of events: reasoning, then the SQL."""
     return _stream(state, body, "body")
 
 
-@router.get("/ask", response_class=EventSourceResponse, responses=_STREAM_DOC)
+@router.get("/ask", response_class=EventSourceResponse, responses=ASK_RESPONSES)
 async def ask_get(query: Annotated[AskRequest, Query()], state: StateDep) -> EventSourceResponse:
     """The same stream for a browser's EventSource, which can only send GET."""
     return _stream(state, query, "query")

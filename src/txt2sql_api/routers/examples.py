@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from txt2sql_api.deps import RetrieverDep
 from txt2sql_api.examples_store import Example
+from txt2sql_api.openapi import EXAMPLE_PAIR, json_example
 from txt2sql_api.sql_check import check_sql
 
 router = APIRouter(prefix="/v1/examples", tags=["examples"])
@@ -25,7 +26,22 @@ class ExampleIn(BaseModel):
         return value
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+_REFUSED = {
+    "description": "Not a valid pair: a blank field, or SQL that is not one read-only query "
+    "(then `detail` lists the guard's problems, as here).",
+    "content": {
+        "application/json": {
+            "example": {"detail": [check_sql("DELETE FROM dtzpt").problems[0].model_dump()]}
+        }
+    },
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={201: json_example("Stored.", EXAMPLE_PAIR), 422: _REFUSED},
+)
 async def add_example(body: ExampleIn, retriever: RetrieverDep) -> Example:
     """Stores a verified question→SQL pair; it is used for the next question at once."""
     check = check_sql(body.sql)
@@ -37,7 +53,7 @@ async def add_example(body: ExampleIn, retriever: RetrieverDep) -> Example:
     return await retriever.add(body.question, body.sql)
 
 
-@router.get("")
+@router.get("", responses={200: json_example("The stored pairs, oldest first.", [EXAMPLE_PAIR])})
 async def list_examples(
     retriever: RetrieverDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

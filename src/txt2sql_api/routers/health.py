@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from txt2sql_api.deps import StateDep
+from txt2sql_api.openapi import json_example
 from txt2sql_api.pipeline import DATABASE_ERRORS
 
 router = APIRouter(tags=["health"])
@@ -15,13 +16,23 @@ class Health(BaseModel):
     detail: str | None = None
 
 
-@router.get("/healthz")
+_UNREADY = Health(status="unavailable", detail="database unreachable: ConnectionRefusedError")
+
+
+@router.get("/healthz", responses={200: json_example("Alive.", Health(status="ok"))})
 async def healthz() -> Health:
     """The process is alive."""
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
+@router.get(
+    "/readyz",
+    response_model=Health,
+    responses={
+        200: json_example("The database answers.", Health(status="ready")),
+        503: {"model": Health, **json_example("The database does not answer.", _UNREADY)},
+    },
+)
 async def readyz(state: StateDep) -> Health | JSONResponse:
     """The database answers."""
     if state.pool is None:

@@ -1,0 +1,73 @@
+"""/openapi.json: the stream's events as named schemas with an example stream; every other
+endpoint with its models and examples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from httpx_sse import EventSource
+
+from tests.conftest import ClientFactory, settings_for
+from txt2sql_api.client import decode
+from txt2sql_api.events import EVENT_TYPES
+from txt2sql_api.openapi import EXAMPLE_STREAM
+
+EVENT_SCHEMAS = ["ThinkingEvent", "SqlEvent", "RowsEvent", "UsageEvent", "ErrorEvent", "DoneEvent"]
+
+
+@pytest.fixture
+async def document(make_client: ClientFactory) -> dict[str, Any]:
+    async with make_client(settings_for(None)) as client:
+        response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_every_event_is_a_named_schema(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert sorted(t.__name__ for t in EVENT_TYPES) == sorted(EVENT_SCHEMAS)
+    for name in EVENT_SCHEMAS:
+        assert schemas[name]["type"] == "object", name
+    assert {schemas[name]["x-sse-event"] for name in EVENT_SCHEMAS} == {
+        "thinking",
+        "sql",
+        "rows",
+        "usage",
+        "error",
+        "done",
+    }
+    # Nested models are components too, so every $ref resolves.
+    assert "SqlProblem" in schemas and "ResultColumn" in schemas
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_ask_is_documented_as_an_event_stream(document: dict[str, Any], method: str) -> None:
+    responses = document["paths"]["/v1/ask"][method]["responses"]
+    stream = responses["200"]["content"]["text/event-stream"]
+    refs = [item["$ref"] for item in stream["schema"]["oneOf"]]
+    assert refs == [f"#/components/schemas/{name}" for name in EVENT_SCHEMAS]
+    assert {"403", "422", "503"} <= set(responses)
+
+
+def test_the_example_stream_decodes_into_the_event_models(document: dict[str, Any]) -> None:
+    example = document["paths"]["/v1/ask"]["post"]["responses"]["200"]["content"][
+        "text/event-stream"
+    ]["example"]
+    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, text=example)
+    decoded = [decode(sse) for sse in EventSource(response).iter_sse()]
+    assert decoded == EXAMPLE_STREAM
+    assert type(decoded[-1]).__name__ == "DoneEvent"
+
+
+def test_every_other_endpoint_has_a_model_and_an_example(document: dict[str, Any]) -> None:
+    for path, operations in document["paths"].items():
+        if path == "/v1/ask":
+            continue
+        for method, operation in operations.items():
+            success = next(code for code in operation["responses"] if code.startswith("2"))
+            content = operation["responses"][success]["content"]["application/json"]
+            assert "$ref" in str(content["schema"]), f"{method} {path} has no response model"
+            assert "example" in content, f"{method} {path} has no example"
