@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from txt2sql_api.config import Settings
-from txt2sql_api.request_id import configure_logging
+from txt2sql_api.logs import configure_logging
 
 logger = logging.getLogger("txt2sql_api.cli")
 
@@ -48,7 +48,9 @@ def serve(host: str, port: int) -> None:
     settings, server = _with_embedded_database(Settings())
     logger.info("serving on http://%s:%d (docs at /docs)", host, port)
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        # The service logs each request itself (logs.py), without query strings: they carry
+        # questions and stream tokens.
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
     finally:
         del server
 
@@ -65,7 +67,7 @@ def demo_load() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    configure_logging(Settings().log_level)
+    configure_logging(Settings())
     if args.command == "serve":
         serve(args.host, args.port)
     else:

@@ -93,7 +93,7 @@ async def _events(state: AppState, ask: AskRequest, slot: _Slot) -> AsyncIterato
                 events: AsyncIterator[StreamEvent] = _no_database()
             else:
                 events = state.answerer.answer(ask.question, execute=ask.execute)
-            async for event in events:
+            async for event in state.observer.watch(events, ask.question):
                 event_id += 1
                 yield _encode(event, event_id)
         except Exception:
