@@ -60,20 +60,30 @@ def _too_many(state: AppState, reason: str, detail: str, retry_after: float) -> 
     )
 
 
-def _identify(
-    state: AppState, request: Request, credentials: HTTPAuthorizationCredentials | None, key: str
-) -> str:
+def _presented(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, key: str | None
+) -> list[str]:
+    given = []
+    if "authorization" in request.headers:
+        # Another scheme (Basic, ...) is a credential that does not fit, not an absent one.
+        given.append(credentials.credentials if credentials else "")
+    if key is not None:
+        given.append(key)
+    return given
+
+
+def _identify(state: AppState, request: Request, presented: list[str]) -> str:
+    """Every credential presented must be a valid key, and the same one."""
     if state.keys.open:
         # Open mode: quotas apply per client address.
         host = request.client.host if request.client else "unknown"
         return f"{OPEN_CALLER}:{host}"
-    presented = credentials.credentials if credentials else key
     if not presented:
         raise _unauthorized(state, "an API key is required: Authorization: Bearer <key>")
-    caller = state.keys.identify(presented)
-    if caller is None:
+    callers = {state.keys.identify(given) for given in presented}
+    if None in callers or len(callers) != 1:
         raise _unauthorized(state, "the API key is not valid")
-    return caller
+    return callers.pop() or ""
 
 
 async def _admit(state: AppState, caller: str) -> str:
@@ -88,13 +98,13 @@ async def api_caller(
     request: Request, state: StateDep, credentials: Credentials, key: ApiKey
 ) -> str:
     """The caller's key fingerprint (or `open:<address>`), after its rate quota."""
-    return await _admit(state, _identify(state, request, credentials, key or ""))
+    return await _admit(state, _identify(state, request, _presented(request, credentials, key)))
 
 
 async def stream_caller(
     request: Request, state: StateDep, credentials: Credentials, key: ApiKey, token: Token
 ) -> str:
-    if state.keys.open or credentials or key or not token:
+    if state.keys.open or not token or _presented(request, credentials, key):
         return await api_caller(request, state, credentials, key)
     if request.method != "GET":
         raise _unauthorized(state, "a stream token is only accepted on GET /v1/ask")

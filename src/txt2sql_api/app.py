@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import asyncpg
 from fastapi import Depends, FastAPI, Request, status
@@ -153,6 +154,11 @@ async def _warn_if_role_can_write(pool: asyncpg.Pool, settings: Settings) -> Non
         )
 
 
+DATABASE_DOWN: dict[int | str, dict[str, Any]] = {
+    503: {"description": "The database cannot be reached; retry after `Retry-After`."}
+}
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """A route that needs the database while it is away: a 503 that names no server, never a
     500 with a traceback."""
@@ -196,7 +202,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.include_router(ask.router, dependencies=[Depends(hold_stream_slot)], responses=REFUSALS)
     for router in (schema.router, examples.router, tokens.router):
-        app.include_router(router, dependencies=[Depends(api_caller)], responses=REFUSALS)
+        responses = REFUSALS if router is tokens.router else {**REFUSALS, **DATABASE_DOWN}
+        app.include_router(router, dependencies=[Depends(api_caller)], responses=responses)
     for router in (health.router, metrics.router):
         app.include_router(router)
     return app

@@ -22,6 +22,7 @@ router = APIRouter(prefix="/v1", tags=["ask"])
 
 class AskRequest(BaseModel):
     question: str = Field(
+        pattern=r"\S",  # documents "not blank" in the schema; the validator still trims
         description="The question, in any language; trimmed, never blank.",
         examples=["沈塘桥地铁站的信息"],
     )
