@@ -33,7 +33,7 @@ ANSWER = (
     "```sql\nSELECT * FROM dtzpt WHERE zdmc = '沈塘桥'\n```\n"
 )
 CHUNK = 8  # characters per upstream frame, as in the seed's measurement
-MIN_SAMPLES = int(__import__("os").environ.get("MIN_SAMPLES", "20"))
+MIN_SAMPLES = 20
 
 
 @dataclass
@@ -197,6 +197,10 @@ def run(levels: list[int], upstream: Upstream) -> list[Level]:
                     "DASHSCOPE_API_KEY": API_KEY,
                     "DASHSCOPE_HTTP_BASE_URL": upstream_url,
                     "TXT2SQL_MAX_STREAMS": str(max(levels) + 100),
+                    # The driver is one open-mode caller: its quotas must not be what is measured.
+                    "TXT2SQL_MAX_STREAMS_PER_KEY": str(max(levels) + 100),
+                    "TXT2SQL_RATE_LIMIT_PER_MINUTE": "1000000",
+                    "TXT2SQL_RATE_LIMIT_BURST": str(10 * max(levels)),
                     "TXT2SQL_DB_POOL_MAX": "20",
                     "TXT2SQL_LOG_LEVEL": "WARNING",
                 }

@@ -32,12 +32,16 @@ async def databases(pg_admin: str) -> AsyncIterator[Databases]:
     await dbs.drop_all()
 
 
-@pytest.fixture(scope="session")
-async def demo_db(databases: Databases) -> str:
-    """The demo database, loaded once per session; tests must not change it."""
+async def new_demo_database(databases: Databases) -> str:
     url = await databases.create()
     await load_demo(url)
     return url
+
+
+@pytest.fixture(scope="session")
+async def demo_db(databases: Databases) -> str:
+    """The demo database, loaded once per session; tests must not change it."""
+    return await new_demo_database(databases)
 
 
 @pytest.fixture(scope="session")

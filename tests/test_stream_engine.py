@@ -130,7 +130,21 @@ def test_a_reader_that_stops_reading_is_cut_off_and_its_slot_freed(
     assert rss_mb < 300
 
 
+_last_refusal: list[bytes] = []
+
+
 async def _hang_up_abruptly(host: str, port: int) -> None:
+    # A stream of the wave before may not have given its slot back yet: a refusal (503/429,
+    # with Retry-After) is retried shortly, as a client would.
+    for _ in range(200):
+        if await _stream_then_reset(host, port):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"refused 200 times in a row: {_last_refusal}")
+
+
+async def _stream_then_reset(host: str, port: int) -> bool:
+    """Reads until the first thinking event, then resets the connection; False if refused."""
     reader, writer = await asyncio.open_connection(host, port)
     body = json.dumps({"question": QUESTION}).encode()
     writer.write(
@@ -139,14 +153,20 @@ async def _hang_up_abruptly(host: str, port: int) -> None:
         + body
     )
     received = b""
-    while b"event: thinking" not in received:
-        chunk = await reader.read(4096)
-        assert chunk, f"the server closed the stream early: {received[-300:]!r}"
-        received += chunk
-    # SO_LINGER 0: close() sends a reset, as a killed process or a dropped network would.
-    sock = writer.get_extra_info("socket")
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    writer.transport.abort()
+    try:
+        while b"event: thinking" not in received:
+            chunk = await reader.read(4096)
+            assert chunk, f"the server closed the stream early: {received[-300:]!r}"
+            received += chunk
+            if received.startswith((b"HTTP/1.1 503", b"HTTP/1.1 429")):
+                _last_refusal[:] = [received]
+                return False
+        # SO_LINGER 0: close() sends a reset, as a killed process or a dropped network would.
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        return True
+    finally:
+        writer.transport.abort()
 
 
 async def _waves_of_hangups(base_url: str, waves: int, per_wave: int) -> None:
@@ -159,7 +179,16 @@ def test_a_thousand_abrupt_disconnects_leave_no_threads_slots_or_upstream_calls(
     demo_db: str, standin_server: DashScopeStandIn, standin: DashScopeStandIn
 ) -> None:
     standin.default = Script(content=LONG_ANSWER, chunk_size=4, gap=0.05)
-    env = server_env(demo_db, standin_server, max_streams="100", upstream_thread_idle_seconds="0.5")
+    env = server_env(
+        demo_db,
+        standin_server,
+        max_streams="100",
+        upstream_thread_idle_seconds="0.5",
+        # One client address makes all 1,000 requests: only the global ceiling is under test.
+        max_streams_per_key="1000",
+        rate_limit_per_minute="1000000",
+        rate_limit_burst="10000",
+    )
     with serve_process(env) as (base_url, process):
         server = psutil.Process(process.pid)
         # Warm: the schema, the examples and one database connection are loaded once.

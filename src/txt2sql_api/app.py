@@ -6,21 +6,31 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import asyncpg
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
+from starlette.middleware.cors import CORSMiddleware
 
+from txt2sql_api.access import REFUSALS, api_caller, hold_stream_slot
+from txt2sql_api.access_log import AccessLogMiddleware
 from txt2sql_api.config import Settings
 from txt2sql_api.examples_store import ExamplesStore
 from txt2sql_api.execute import QueryLimits, writable_tables
 from txt2sql_api.introspect import SchemaCache
+from txt2sql_api.keys import KeyRing, read_keys
 from txt2sql_api.limits import StreamSlots
 from txt2sql_api.llm import DashScopeClient
+from txt2sql_api.metrics import Metrics
+from txt2sql_api.observe import AnswerObserver
 from txt2sql_api.openapi import install as install_openapi
 from txt2sql_api.pipeline import DATABASE_ERRORS, Answerer
+from txt2sql_api.quotas import LocalQuotas, Quotas
 from txt2sql_api.request_id import RequestIdMiddleware
 from txt2sql_api.retrieval import ExampleRetriever
-from txt2sql_api.routers import ask, examples, health, page, schema
+from txt2sql_api.routers import ask, examples, health, metrics, page, schema, tokens
 from txt2sql_api.state import AppState
 
 logger = logging.getLogger(__name__)
@@ -40,11 +50,20 @@ async def _open_pool(stack: AsyncExitStack, dsn: str, settings: Settings) -> asy
     return pool
 
 
-async def build_state(stack: AsyncExitStack, settings: Settings) -> AppState:
-    slots = StreamSlots(settings.max_streams)
+async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metrics) -> AppState:
+    state = AppState(
+        settings=settings,
+        stream_slots=StreamSlots(settings.max_streams),
+        keys=_key_ring(settings),
+        quotas=await _quotas(stack, settings),
+        metrics=metrics,
+        observer=AnswerObserver(
+            metrics, model=settings.model, log_questions=settings.log_questions
+        ),
+    )
     if not settings.database_url:
         logger.warning("DATABASE_URL is not set: questions cannot be answered")
-        return AppState(settings, None, None, None, None, slots)
+        return state
     pool = await _open_pool(stack, settings.database_url, settings)
     meta_url = settings.examples_database_url
     meta_pool = (
@@ -86,7 +105,39 @@ async def build_state(stack: AsyncExitStack, settings: Settings) -> AppState:
         repair_rounds=settings.repair_rounds,
     )
     await _warn_if_role_can_write(pool, settings)
-    return AppState(settings, pool, schema_cache, retriever, answerer, slots)
+    metrics.watch_pool(pool)
+    state.pool, state.schema_cache, state.retriever = pool, schema_cache, retriever
+    state.answerer = answerer
+    return state
+
+
+def _key_ring(settings: Settings) -> KeyRing:
+    keys = read_keys(settings)
+    if not keys:
+        logger.warning(
+            "NO API KEYS ARE SET: anyone who can reach this port can use /v1 and run SQL on the "
+            "database. Set TXT2SQL_API_KEYS=key1,key2 (or TXT2SQL_API_KEYS_FILE=/path, one key a "
+            "line) to require `Authorization: Bearer <key>` or `X-API-Key: <key>`."
+        )
+    else:
+        logger.info("access: %d API keys", len(keys))
+    return KeyRing(keys, settings.stream_token_seconds)
+
+
+async def _quotas(stack: AsyncExitStack, settings: Settings) -> Quotas:
+    local = LocalQuotas(
+        rate_per_second=settings.rate_limit_per_minute / 60,
+        burst=settings.rate_limit_burst,
+        max_streams=settings.max_streams_per_key,
+    )
+    if settings.redis_url is None:
+        return Quotas(local)
+    # Short timeouts: a request waits at most this long for Redis before the local fallback.
+    redis = Redis.from_url(
+        settings.redis_url.get_secret_value(), socket_timeout=0.5, socket_connect_timeout=0.5
+    )
+    stack.push_async_callback(redis.aclose)
+    return Quotas(local, redis, settings.redis_prefix)
 
 
 async def _warn_if_role_can_write(pool: asyncpg.Pool, settings: Settings) -> None:
@@ -106,22 +157,57 @@ async def _warn_if_role_can_write(pool: asyncpg.Pool, settings: Settings) -> Non
         )
 
 
+DATABASE_DOWN: dict[int | str, dict[str, Any]] = {
+    503: {"description": "The database cannot be reached; retry after `Retry-After`."}
+}
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A route that needs the database while it is away: a 503 that names no server, never a
+    500 with a traceback."""
+    logger.warning("database unavailable: %s", exc)
+    return JSONResponse(
+        {"detail": f"database unavailable: {type(exc).__name__}"},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "1"},
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    app_metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
         async with AsyncExitStack() as stack:
-            yield {"state": await build_state(stack, settings)}
+            yield {"state": await build_state(stack, settings, app_metrics)}
 
     app = FastAPI(
         title="txt2sql-api",
         version="0.1.0",
         summary="Streaming text-to-SQL over PostgreSQL with Qwen on DashScope.",
         lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
     )
+    # Added innermost first: the request id is set before the access log line is written.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        )
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, _database_unavailable)
+    app.add_middleware(AccessLogMiddleware, metrics=app_metrics)
     app.add_middleware(RequestIdMiddleware)
-    for router in (ask.router, schema.router, examples.router, health.router, page.router):
+    app.include_router(ask.router, dependencies=[Depends(hold_stream_slot)], responses=REFUSALS)
+    for router in (schema.router, examples.router, tokens.router):
+        responses = REFUSALS if router is tokens.router else {**REFUSALS, **DATABASE_DOWN}
+        app.include_router(router, dependencies=[Depends(api_caller)], responses=responses)
+    for router in (health.router, metrics.router, page.router):
         app.include_router(router)
     app.mount("/static", page.static_files(), name="static")
     install_openapi(app)

@@ -11,7 +11,7 @@ from typing import Any
 
 from txt2sql_api.client import DEFAULT_URL
 from txt2sql_api.config import Settings
-from txt2sql_api.request_id import configure_logging
+from txt2sql_api.logs import configure_logging
 
 logger = logging.getLogger("txt2sql_api.cli")
 
@@ -69,6 +69,9 @@ def serve(host: str, port: int) -> None:
             host=host,
             port=port,
             log_config=None,
+            # The service logs each request itself (logs.py), without query strings: they carry
+            # questions and stream tokens.
+            access_log=False,
             # Past the streams' own grace: a stream stuck in a send cannot hold the exit forever.
             timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
         )
@@ -122,9 +125,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "ask":
         # httpx logs every request at INFO: only warnings belong next to an answer.
-        configure_logging("WARNING")
+        configure_logging(Settings(log_level="WARNING"))
         raise SystemExit(ask(args.question, execute=args.execute, url=args.url))
-    configure_logging(Settings().log_level)
+    configure_logging(Settings())
     if args.command == "serve":
         serve(args.host, args.port)
     else:

@@ -106,6 +106,41 @@ class Settings(BaseSettings):
         description="Where the embedded PostgreSQL keeps its data. Defaults to the user cache dir.",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_questions: bool = Field(
+        default=False,
+        description="Whether the log carries the question's text (always its length).",
+    )
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="API keys that may call /v1, comma-separated. Unset (and no file): open.",
+    )
+    api_keys_file: Path | None = Field(
+        default=None, description="A file of API keys, one a line (# comments), added to those."
+    )
+    stream_token_seconds: int = Field(
+        default=60, ge=1, description="Lifetime of a ?token= from POST /v1/tokens (EventSource)."
+    )
+    rate_limit_per_minute: float = Field(
+        default=120.0, gt=0, description="Requests per minute to /v1 per API key (token bucket)."
+    )
+    rate_limit_burst: int = Field(
+        default=30, ge=1, description="Requests per API key that may come at once."
+    )
+    max_streams_per_key: int = Field(
+        default=10, ge=1, description="Live /v1/ask streams per API key; past it a 429."
+    )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="Redis shared by all instances for rate limits and stream caps. "
+        "Unset: per process.",
+    )
+    redis_prefix: str = Field(default="txt2sql:", description="Prefix of the service's Redis keys.")
+    cors_origins: list[str] = Field(
+        default=[], description="Browser origins allowed to call the API (JSON list; [] = none)."
+    )
+    max_body_bytes: int = Field(
+        default=65536, ge=1, description="Largest request body; past it a 413."
+    )
 
     @property
     def examples_database_url(self) -> str | None:

@@ -8,16 +8,24 @@ import asyncpg
 
 from txt2sql_api.config import Settings
 from txt2sql_api.introspect import SchemaCache
+from txt2sql_api.keys import KeyRing
 from txt2sql_api.limits import StreamSlots
+from txt2sql_api.metrics import Metrics
+from txt2sql_api.observe import AnswerObserver
 from txt2sql_api.pipeline import Answerer
+from txt2sql_api.quotas import Quotas
 from txt2sql_api.retrieval import ExampleRetriever
 
 
 @dataclass
 class AppState:
     settings: Settings
-    pool: asyncpg.Pool | None
-    schema_cache: SchemaCache | None
-    retriever: ExampleRetriever | None
-    answerer: Answerer | None
     stream_slots: StreamSlots
+    keys: KeyRing
+    quotas: Quotas
+    metrics: Metrics
+    observer: AnswerObserver
+    pool: asyncpg.Pool | None = None
+    schema_cache: SchemaCache | None = None
+    retriever: ExampleRetriever | None = None
+    answerer: Answerer | None = None

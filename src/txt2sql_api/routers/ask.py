@@ -24,6 +24,7 @@ router = APIRouter(prefix="/v1", tags=["ask"])
 
 class AskRequest(BaseModel):
     question: str = Field(
+        pattern=r"\S",  # documents "not blank" in the schema; the validator still trims
         description="The question, in any language; trimmed, never blank.",
         examples=["沈塘桥地铁站的信息"],
     )
@@ -33,9 +34,12 @@ class AskRequest(BaseModel):
         "(read-only, time- and row-limited; the server can switch it off: TXT2SQL_EXECUTE).",
     )
 
-    @field_validator("question")
+    # mode="before": the blank check must come before the pattern's, whose message is cryptic.
+    @field_validator("question", mode="before")
     @classmethod
-    def _trimmed_not_blank(cls, value: str) -> str:
+    def _trimmed_not_blank(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value  # the str type check reports it
         value = value.strip()
         if not value:
             raise ValueError("the question must not be blank")
@@ -89,7 +93,7 @@ async def _events(
                 events: AsyncIterator[StreamEvent] = _no_database()
             else:
                 events = state.answerer.answer(ask.question, execute=ask.execute, shutdown=shutdown)
-            async for event in events:
+            async for event in state.observer.watch(events, ask.question):
                 event_id += 1
                 yield _encode(event, event_id)
         except Exception:

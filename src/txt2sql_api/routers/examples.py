@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, field_validator
 
 from txt2sql_api.deps import RetrieverDep
@@ -12,10 +13,13 @@ from txt2sql_api.sql_check import check_sql
 
 router = APIRouter(prefix="/v1/examples", tags=["examples"])
 
+# PostgreSQL's OFFSET is a bigint: past it, a 422 rather than a database error.
+BIGINT_MAX = 2**63 - 1
+
 
 class ExampleIn(BaseModel):
-    question: str = Field(min_length=1, examples=["沈塘桥地铁站的信息"])
-    sql: str = Field(min_length=1, examples=["SELECT * FROM dtzpt WHERE zdmc = '沈塘桥'"])
+    question: str = Field(pattern=r"\S", examples=["沈塘桥地铁站的信息"])
+    sql: str = Field(pattern=r"\S", examples=["SELECT * FROM dtzpt WHERE zdmc = '沈塘桥'"])
 
     @field_validator("question", "sql")
     @classmethod
@@ -46,9 +50,12 @@ async def add_example(body: ExampleIn, retriever: RetrieverDep) -> Example:
     """Stores a verified question→SQL pair; it is used for the next question at once."""
     check = check_sql(body.sql)
     if not check.valid:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [problem.model_dump() for problem in check.problems],
+        # The documented validation-error shape (loc, msg, type), and the guard's own names.
+        raise RequestValidationError(
+            [
+                {"type": p.code, "loc": ("body", "sql"), "msg": p.message, **p.model_dump()}
+                for p in check.problems
+            ]
         )
     return await retriever.add(body.question, body.sql)
 
@@ -57,6 +64,6 @@ async def add_example(body: ExampleIn, retriever: RetrieverDep) -> Example:
 async def list_examples(
     retriever: RetrieverDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> list[Example]:
     return await retriever.store.list(limit=limit, offset=offset)

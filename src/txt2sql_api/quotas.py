@@ -1,0 +1,161 @@
+"""Per-caller quotas: a request rate (token bucket) and a cap on live streams.
+
+In-process by default. With Redis (TXT2SQL_REDIS_URL) every instance shares the same counters,
+each check one atomic Lua script timed by Redis's own clock, so instances need no synchronised
+clocks. When Redis cannot be reached the check falls back to this process's counters: a Redis
+outage weakens the limits to per-instance ones instead of refusing or waving through everyone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# A lease outlives any ordinary stream; it only decides how soon the slots of an instance that
+# died while streaming come back.
+STREAM_LEASE_SECONDS = 900
+# Past this many callers, the in-process buckets that have refilled are forgotten.
+_LOCAL_BUCKETS_KEPT = 10_000
+
+_TAKE_LUA = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
+local tokens = tonumber(state[1]) or burst
+local stamp = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'stamp', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return tostring(wait)
+"""
+
+_ACQUIRE_LUA = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]) + 1)
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """One live stream's slot; `shared` when it is held in Redis."""
+
+    caller: str
+    lease_id: str
+    shared: bool
+
+
+@dataclass
+class LocalQuotas:
+    rate_per_second: float
+    burst: int
+    max_streams: int
+    clock: Callable[[], float] = time.monotonic
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    _streams: dict[str, set[str]] = field(default_factory=dict)
+
+    def take(self, caller: str) -> float:
+        """Takes one request from the caller's bucket: 0, or the seconds until one is there."""
+        now = self.clock()
+        tokens, stamp = self._buckets.get(caller, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - stamp) * self.rate_per_second)
+        wait = 0.0
+        if tokens >= 1:
+            tokens -= 1
+        else:
+            wait = (1 - tokens) / self.rate_per_second
+        self._buckets[caller] = (tokens, now)
+        if len(self._buckets) > _LOCAL_BUCKETS_KEPT:
+            self._forget_full(now)
+        return wait
+
+    def _forget_full(self, now: float) -> None:
+        refill = self.burst / self.rate_per_second
+        self._buckets = {c: b for c, b in self._buckets.items() if now - b[1] < refill}
+
+    def acquire(self, caller: str) -> Lease | None:
+        held = self._streams.setdefault(caller, set())
+        if len(held) >= self.max_streams:
+            return None
+        lease = Lease(caller, uuid.uuid4().hex, shared=False)
+        held.add(lease.lease_id)
+        return lease
+
+    def release(self, lease: Lease) -> None:
+        held = self._streams.get(lease.caller, set())
+        held.discard(lease.lease_id)
+        if not held:
+            self._streams.pop(lease.caller, None)
+
+    def live(self, caller: str) -> int:
+        return len(self._streams.get(caller, ()))
+
+
+class Quotas:
+    """The quotas the service enforces: in Redis when one is configured, else in process."""
+
+    def __init__(self, local: LocalQuotas, redis: Redis | None = None, prefix: str = "") -> None:
+        self.local = local
+        self._redis = redis
+        self._prefix = prefix
+        self._take: Any = redis.register_script(_TAKE_LUA) if redis else None
+        self._acquire: Any = redis.register_script(_ACQUIRE_LUA) if redis else None
+
+    async def take(self, caller: str) -> float:
+        if self._redis is not None:
+            try:
+                wait = await self._take(
+                    keys=[f"{self._prefix}rate:{caller}"],
+                    args=[self.local.rate_per_second, self.local.burst],
+                )
+                return float(wait)
+            except (RedisError, OSError) as exc:
+                _redis_failed(exc)
+        return self.local.take(caller)
+
+    async def acquire(self, caller: str) -> Lease | None:
+        if self._redis is not None:
+            lease = Lease(caller, uuid.uuid4().hex, shared=True)
+            try:
+                granted = await self._acquire(
+                    keys=[self._streams_key(caller)],
+                    args=[self.local.max_streams, lease.lease_id, STREAM_LEASE_SECONDS],
+                )
+                return lease if granted else None
+            except (RedisError, OSError) as exc:
+                _redis_failed(exc)
+        return self.local.acquire(caller)
+
+    async def release(self, lease: Lease) -> None:
+        if not lease.shared:
+            self.local.release(lease)
+            return
+        assert self._redis is not None  # a shared lease only comes from Redis
+        try:
+            await self._redis.zrem(self._streams_key(lease.caller), lease.lease_id)
+        except (RedisError, OSError) as exc:
+            # The lease runs out by itself (STREAM_LEASE_SECONDS).
+            _redis_failed(exc)
+
+    def _streams_key(self, caller: str) -> str:
+        return f"{self._prefix}streams:{caller}"
+
+
+def _redis_failed(exc: Exception) -> None:
+    logger.warning("redis unavailable, quotas are per instance for now: %s", type(exc).__name__)
