@@ -3,6 +3,7 @@ them as typed state; routers read it through small dependencies."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -13,14 +14,17 @@ from fastapi import FastAPI
 from txt2sql_api.config import Settings
 from txt2sql_api.examples_store import ExamplesStore
 from txt2sql_api.execute import QueryLimits, writable_tables
-from txt2sql_api.introspect import SchemaCache
 from txt2sql_api.limits import StreamSlots
 from txt2sql_api.llm import DashScopeClient
 from txt2sql_api.pipeline import DATABASE_ERRORS, Answerer
+from txt2sql_api.pruning import SchemaBudget
 from txt2sql_api.request_id import RequestIdMiddleware
 from txt2sql_api.retrieval import ExampleRetriever
 from txt2sql_api.routers import ask, examples, health, schema
+from txt2sql_api.samples import SampleLimits
+from txt2sql_api.schema_cache import SchemaCache, SchemaSource
 from txt2sql_api.state import AppState
+from txt2sql_api.tokens import load_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +56,7 @@ async def build_state(stack: AsyncExitStack, settings: Settings) -> AppState:
         else await _open_pool(stack, meta_url or settings.database_url, settings)
     )
     timeout = settings.db_acquire_timeout_seconds
-    schema_cache = SchemaCache(pool, settings.schemas, timeout)
+    schema_cache = await _schema_cache(stack, pool, settings)
     retriever = ExampleRetriever(ExamplesStore(meta_pool, timeout))
     llm = DashScopeClient(
         api_key=settings.dashscope_api_key.get_secret_value()
@@ -75,6 +79,7 @@ async def build_state(stack: AsyncExitStack, settings: Settings) -> AppState:
     )
     answerer = Answerer(
         schema_cache=schema_cache,
+        schema_budget=SchemaBudget.of(settings),
         retriever=retriever,
         llm=llm,
         pool=pool,
@@ -84,6 +89,26 @@ async def build_state(stack: AsyncExitStack, settings: Settings) -> AppState:
     )
     await _warn_if_role_can_write(pool, settings)
     return AppState(settings, pool, schema_cache, retriever, answerer, slots)
+
+
+async def _schema_cache(
+    stack: AsyncExitStack, pool: asyncpg.Pool, settings: Settings
+) -> SchemaCache:
+    source = SchemaSource(
+        pool=pool,
+        schemas=settings.schemas,
+        include=settings.tables_include,
+        exclude=settings.tables_exclude,
+        samples=SampleLimits.of(settings),
+        acquire_timeout=settings.db_acquire_timeout_seconds,
+    )
+    cache = SchemaCache(source.load, settings.schema_ttl_seconds)
+    stack.push_async_callback(cache.close)
+    # Warm up in the background: the first question should not wait for the catalog or the
+    # tokenizer, and a database that is down must not stop the service from starting.
+    cache.start()
+    await asyncio.to_thread(load_tokenizer)
+    return cache
 
 
 async def _warn_if_role_can_write(pool: asyncpg.Pool, settings: Settings) -> None:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import asyncpg
 
 from txt2sql_api.config import Settings
-from txt2sql_api.introspect import SchemaCache
 from txt2sql_api.limits import StreamSlots
 from txt2sql_api.pipeline import Answerer
 from txt2sql_api.retrieval import ExampleRetriever
+from txt2sql_api.schema_cache import SchemaCache
 
 
 @dataclass
