@@ -44,7 +44,11 @@ ANALYZE sales.dd, sales.empty_t;
 """
 
 LIMITS = SampleLimits(
-    max_distinct=50, rows_scanned=10_000, statement_timeout_seconds=2, total_seconds=10
+    max_distinct=50,
+    rows_scanned=10_000,
+    statement_timeout_seconds=2,
+    total_seconds=10,
+    acquire_timeout_seconds=5,
 )
 
 
@@ -62,12 +66,13 @@ async def sales_url(databases: Databases) -> str:
 
 @pytest.fixture(scope="module")
 async def snapshot(sales_url: str) -> SchemaSnapshot:
-    conn = await asyncpg.connect(sales_url)
+    pool = await asyncpg.create_pool(sales_url, min_size=0, max_size=2)
     try:
-        tables = await introspect(conn, ["sales", "txt2sql"], exclude=["tmp_*"])
-        await fill_samples(conn, tables, LIMITS)
+        async with pool.acquire() as conn:
+            tables = await introspect(conn, ["sales", "txt2sql"], exclude=["tmp_*"])
+        await fill_samples(pool, tables, LIMITS)
     finally:
-        await conn.close()
+        await pool.close()
     return SchemaSnapshot.model_validate({"tables": tables, "loaded_at": "2024-06-01T00:00:00Z"})
 
 
@@ -185,15 +190,17 @@ async def test_a_locked_table_stalls_neither_introspection_nor_sampling(sales_ur
     """A table locked by another session: the catalog is read without waiting for it, and its
     sample read ends at the statement timeout."""
     locker = await asyncpg.connect(sales_url)
-    reader = await asyncpg.connect(sales_url)
+    pool = await asyncpg.create_pool(sales_url, min_size=0, max_size=2)
     try:
         await locker.execute("BEGIN; LOCK TABLE sales.hy IN ACCESS EXCLUSIVE MODE")
-        tables = await asyncio.wait_for(introspect(reader, ["sales"], include=["hy", "dd"]), 5)
-        limits = SampleLimits(50, 10_000, statement_timeout_seconds=0.2, total_seconds=5)
-        await fill_samples(reader, tables, limits)
+        async with pool.acquire() as conn:
+            read = introspect(conn, ["sales"], include=["hy", "dd"])
+            tables = await asyncio.wait_for(read, 5)
+        limits = SampleLimits(50, 10_000, 0.2, total_seconds=5, acquire_timeout_seconds=5)
+        await fill_samples(pool, tables, limits)
     finally:
         await locker.close()
-        await reader.close()
+        await pool.close()
     hy = next(t for t in tables if t.name == "hy")
     dd = next(t for t in tables if t.name == "dd")
     assert all(c.sample_values == [] for c in hy.columns)

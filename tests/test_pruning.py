@@ -14,15 +14,15 @@ from txt2sql_api.pruning import SchemaBudget, TableIndex
 from txt2sql_api.samples import SampleLimits
 from txt2sql_api.schema_cache import SchemaSource
 
-BUDGET = SchemaBudget(tokens=6000, max_tables=10)
+BUDGET = SchemaBudget(tokens=4000, max_tables=10)
 NOISE_TABLES = 300
 
 
 async def _snapshot(url: str) -> SchemaSnapshot:
     pool = await asyncpg.create_pool(url, min_size=0, max_size=1)
     try:
-        limits = SampleLimits(200, 10_000, statement_timeout_seconds=1, total_seconds=30)
-        return await SchemaSource(pool, ["public"], ["*"], [], limits, 5).load()
+        limits = SampleLimits(200, 10_000, 1, total_seconds=30, acquire_timeout_seconds=5)
+        return await SchemaSource(pool, ["public"], ["*"], [], limits).load()
     finally:
         await pool.close()
 

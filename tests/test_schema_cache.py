@@ -15,7 +15,7 @@ from txt2sql_api.introspect import SchemaSnapshot
 from txt2sql_api.samples import SampleLimits
 from txt2sql_api.schema_cache import SchemaCache, SchemaSource
 
-LIMITS = SampleLimits(200, 10_000, statement_timeout_seconds=1, total_seconds=5)
+LIMITS = SampleLimits(200, 10_000, 1, total_seconds=5, acquire_timeout_seconds=5)
 
 
 class Clock:
@@ -53,7 +53,7 @@ async def pool(databases: Databases) -> AsyncIterator[asyncpg.Pool]:
 
 
 def _source(pool: asyncpg.Pool) -> GatedSource:
-    return GatedSource(SchemaSource(pool, ["public"], ["*"], [], LIMITS, acquire_timeout=5))
+    return GatedSource(SchemaSource(pool, ["public"], ["*"], [], LIMITS))
 
 
 def _names(snapshot: SchemaSnapshot) -> set[str]:

@@ -100,7 +100,6 @@ async def _schema_cache(
         include=settings.tables_include,
         exclude=settings.tables_exclude,
         samples=SampleLimits.of(settings),
-        acquire_timeout=settings.db_acquire_timeout_seconds,
     )
     cache = SchemaCache(source.load, settings.schema_ttl_seconds)
     stack.push_async_callback(cache.close)

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="Longest time spent reading sample values per load."
     )
     schema_token_budget: int = Field(
-        default=6000, ge=1, description="Most Qwen tokens of schema put into one prompt."
+        default=4000, ge=1, description="Most Qwen tokens of schema put into one prompt."
     )
     schema_max_tables: int = Field(
         default=10, ge=1, description="Most tables chosen for a question (before join tables)."

@@ -15,7 +15,7 @@ import math
 import re
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pydantic import BaseModel, Field
 
@@ -113,6 +113,7 @@ class _Candidate:
     index: int
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
+    added: bool = False  # for another table's sake: to join it or to look its codes up
 
 
 class TableIndex:
@@ -147,7 +148,8 @@ class TableIndex:
 
     def rank(self, question: str, matches: Iterable[ValueMatch]) -> list[_Candidate]:
         candidates: dict[int, _Candidate] = {}
-        for term in set(text_terms(question)):
+        # Sorted: the same sums in the same order, so equal scores stay equal on every run.
+        for term in sorted(set(text_terms(question))):
             postings = self._postings.get(term)
             if not postings:
                 continue
@@ -188,30 +190,29 @@ class TableIndex:
             if candidate.index in placed:
                 continue
             for bridge in self._bridge(candidate.index, placed):
-                out.append(
-                    _Candidate(
-                        bridge,
-                        reasons=[f"joins {self._tables[candidate.index].qualified_name}"],
-                    )
-                )
+                joined = self._tables[candidate.index].qualified_name
+                out.append(_Candidate(bridge, reasons=[f"joins {joined}"], added=True))
                 placed.add(bridge)
             out.append(candidate)
             placed.add(candidate.index)
         return out
 
     def _with_parents(self, ordered: list[_Candidate]) -> list[_Candidate]:
-        """Then the tables they reference (up to two steps), where names and codes are
-        looked up: a question about facilities by station needs the stations table."""
+        """Each chosen table followed by the tables it references (up to two steps), where its
+        names and codes are looked up: facilities by station need the stations table."""
         placed = {c.index for c in ordered}
-        out = list(ordered)
+        out: list[_Candidate] = []
         for candidate in ordered:
-            frontier = [candidate.index]
+            out.append(candidate)
+            frontier = [] if candidate.added else [candidate.index]
+            referrer = self._tables[candidate.index].qualified_name
             for _ in range(PARENT_HOPS):
                 frontier = [p for i in frontier for p in self._parents[i] if p not in placed]
-                for parent in frontier:
-                    placed.add(parent)
-                    referrer = self._tables[candidate.index].qualified_name
-                    out.append(_Candidate(parent, reasons=[f"referenced by {referrer}"]))
+                placed.update(frontier)
+                out += [
+                    _Candidate(p, reasons=[f"referenced by {referrer}"], added=True)
+                    for p in frontier
+                ]
         return out
 
     def _bridge(self, start: int, placed: set[int]) -> list[int]:
@@ -251,14 +252,23 @@ class TableIndex:
         matches: list[ValueMatch],
         budget_tokens: int,
     ) -> Pruned:
-        spent = count_tokens(render_matches(matches)) if matches else 0
+        """Whole tables in order while they fit; a question value is told only for the columns
+        of tables sent ("正常" may be in hundreds of status columns)."""
+        bare = [replace(m, holders=()) for m in matches]
+        spent = count_tokens(render_matches(bare)) + 2 if matches else 0
         sent: list[Table] = []
         choices: list[TableChoice] = []
         for candidate in ordered:
             table = self._tables[candidate.index]
-            fits = spent + self._cost(candidate.index) <= budget_tokens
+            cost = self._cost(candidate.index) + sum(
+                count_tokens(f", {ref.table}.{ref.column}")
+                for m in matches
+                for ref in m.holders
+                if ref.table == table.qualified_name
+            )
+            fits = spent + cost <= budget_tokens
             if fits:
-                spent += self._cost(candidate.index)
+                spent += cost
                 sent.append(table)
             choices.append(
                 TableChoice(
@@ -268,7 +278,12 @@ class TableIndex:
                     sent=fits,
                 )
             )
-        text = render_schema(sent, matches)
+        names = {t.qualified_name for t in sent}
+        told = [
+            replace(m, holders=tuple(r for r in m.holders if r.table in names)) for m in matches
+        ]
+        told = [m for m in told if m.holders]
+        text = render_schema(sent, told)
         selection = Selection(
             budget_tokens=budget_tokens,
             schema_tokens=count_tokens(text),
@@ -276,11 +291,11 @@ class TableIndex:
                 QuestionValue(
                     value=m.value, columns=[f"{ref.table}.{ref.column}" for ref in m.holders]
                 )
-                for m in matches
+                for m in told
             ],
             tables=choices,
         )
-        return Pruned(sent, matches, selection, text)
+        return Pruned(sent, told, selection, text)
 
     def _term_reasons(self, question: str, table: Table) -> list[str]:
         """Which of the question's terms matched where, for a human reading `/v1/schema`."""

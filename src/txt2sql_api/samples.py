@@ -9,9 +9,10 @@ a total deadline, so a huge or locked table never stalls loading the schema.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# The first read of a table costs its catalog cache entry in the server: two backends, two cores.
+READERS = 2
 _TEXT_TYPES = frozenset({"text", "character varying", "character", "citext"})
 
 _STATS_SQL = """
@@ -42,6 +45,7 @@ class SampleLimits:
     rows_scanned: int
     statement_timeout_seconds: float
     total_seconds: float
+    acquire_timeout_seconds: float
 
     @classmethod
     def of(cls, settings: Settings) -> SampleLimits:
@@ -50,7 +54,11 @@ class SampleLimits:
             rows_scanned=settings.sample_rows,
             statement_timeout_seconds=settings.sample_statement_timeout_seconds,
             total_seconds=settings.sample_total_seconds,
+            acquire_timeout_seconds=settings.db_acquire_timeout_seconds,
         )
+
+
+_Read = tuple[Table, list[Column]]
 
 
 @dataclass(frozen=True)
@@ -69,23 +77,50 @@ def _wanted(column: Column) -> bool:
     return base in _TEXT_TYPES and not column.enum_values and not column.check_values
 
 
-async def fill_samples(conn: Conn, tables: Sequence[Table], limits: SampleLimits) -> None:
+async def fill_samples(pool: asyncpg.Pool, tables: Sequence[Table], limits: SampleLimits) -> None:
     """Sets `sample_values` on the low-cardinality text columns of `tables`."""
     deadline = time.monotonic() + limits.total_seconds
     schemas = sorted({t.schema_name for t in tables})
+    async with pool.acquire(timeout=limits.acquire_timeout_seconds) as conn:
+        rows = await conn.fetch(_STATS_SQL, schemas)
     stats = {
         (r["schemaname"], r["tablename"], r["attname"]): _Stats(r["n_distinct"], r["mcv"])
-        for r in await conn.fetch(_STATS_SQL, schemas)
+        for r in rows
     }
-    for table in tables:
-        if table.kind not in ("table", "materialized_view") or not table.has_data:
-            continue
-        unread = [c for c in table.columns if _wanted(c) and _needs_read(c, table, stats, limits)]
-        remaining = deadline - time.monotonic()
-        if unread and remaining > 0:
-            await _read(conn, table, unread, limits, remaining)
-        elif unread:
-            logger.info("sample values: time is up before %s", table.qualified_name)
+    reads = iter(
+        [
+            (table, unread)
+            for table in tables
+            if table.kind in ("table", "materialized_view") and table.has_data
+            if (
+                unread := [
+                    c for c in table.columns if _wanted(c) and _needs_read(c, table, stats, limits)
+                ]
+            )
+        ]
+    )
+    readers = min(READERS, pool.get_max_size())
+    await asyncio.gather(*(_read_some(pool, reads, limits, deadline) for _ in range(readers)))
+
+
+async def _read_some(
+    pool: asyncpg.Pool, reads: Iterator[_Read], limits: SampleLimits, deadline: float
+) -> None:
+    """Takes reads from the shared iterator until there are none left or time is up."""
+    try:
+        conn = await pool.acquire(timeout=limits.acquire_timeout_seconds)
+    except TimeoutError:
+        logger.info("sample values: no free connection for one more reader")
+        return
+    try:
+        for table, columns in reads:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                logger.info("sample values: time is up before %s", table.qualified_name)
+                return
+            await _read(conn, table, columns, limits, remaining)
+    finally:
+        await pool.release(conn)
 
 
 def _needs_read(

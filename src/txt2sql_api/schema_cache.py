@@ -40,14 +40,13 @@ class SchemaSource:
     include: Sequence[str]
     exclude: Sequence[str]
     samples: SampleLimits
-    acquire_timeout: float
 
     async def load(self) -> SchemaSnapshot:
-        async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
+        async with self.pool.acquire(timeout=self.samples.acquire_timeout_seconds) as conn:
             tables = await introspect(
                 conn, self.schemas, include=self.include, exclude=self.exclude
             )
-            await fill_samples(conn, tables, self.samples)
+        await fill_samples(self.pool, tables, self.samples)
         return SchemaSnapshot(tables=tables, loaded_at=datetime.now(UTC))
 
 
