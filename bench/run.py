@@ -1,15 +1,18 @@
-"""Runs the benchmarks and writes their figures: `python -m bench.run [--streams 1,100]`."""
+"""Runs the benchmarks and writes their figures: `python -m bench.run [--streams 1,100]`;
+`python -m bench.run schema` for the schema benchmark."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import platform
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 
-from bench import streams
+from bench import schema, streams
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -24,10 +27,14 @@ def machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("which", nargs="?", default="streams", choices=("streams", "schema"))
     parser.add_argument("--streams", default="1,100,500,1000", help="concurrency levels")
     parser.add_argument("--first-token", type=float, default=0.2, help="upstream's own TTFT, s")
     parser.add_argument("--gap", type=float, default=0.1, help="upstream's gap between chunks, s")
     args = parser.parse_args()
+    if args.which == "schema":
+        write("schema", schema.run(), schema.markdown)
+        return
 
     upstream = streams.Upstream(args.first_token, args.gap)
     levels = [int(n) for n in args.streams.split(",")]
@@ -37,6 +44,14 @@ def main() -> None:
     (RESULTS / "streams.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"machine: {result['machine']}")
     print(streams.markdown(result))
+
+
+def write(name: str, result: dict[str, Any], markdown: Callable[[dict[str, Any]], str]) -> None:
+    result["machine"] = machine()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"machine: {result['machine']}")
+    print(markdown(result))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ them as typed state; routers read it through small dependencies."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -19,7 +20,6 @@ from txt2sql_api.access_log import AccessLogMiddleware
 from txt2sql_api.config import Settings
 from txt2sql_api.examples_store import ExamplesStore
 from txt2sql_api.execute import QueryLimits, writable_tables
-from txt2sql_api.introspect import SchemaCache
 from txt2sql_api.keys import KeyRing, read_keys
 from txt2sql_api.limits import StreamSlots
 from txt2sql_api.llm import DashScopeClient
@@ -27,11 +27,15 @@ from txt2sql_api.metrics import Metrics
 from txt2sql_api.observe import AnswerObserver
 from txt2sql_api.openapi import install as install_openapi
 from txt2sql_api.pipeline import DATABASE_ERRORS, Answerer
+from txt2sql_api.pruning import SchemaBudget
 from txt2sql_api.quotas import LocalQuotas, Quotas
 from txt2sql_api.request_id import RequestIdMiddleware
 from txt2sql_api.retrieval import ExampleRetriever
 from txt2sql_api.routers import ask, examples, health, metrics, page, schema, tokens
+from txt2sql_api.samples import SampleLimits
+from txt2sql_api.schema_cache import SchemaCache, SchemaSource
 from txt2sql_api.state import AppState
+from txt2sql_api.tokens import load_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +76,7 @@ async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metric
         else await _open_pool(stack, meta_url or settings.database_url, settings)
     )
     timeout = settings.db_acquire_timeout_seconds
-    schema_cache = SchemaCache(pool, settings.schemas, timeout)
+    schema_cache = await _schema_cache(stack, pool, settings)
     retriever = ExampleRetriever(ExamplesStore(meta_pool, timeout))
     llm = DashScopeClient(
         api_key=settings.dashscope_api_key.get_secret_value()
@@ -97,6 +101,7 @@ async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metric
     )
     answerer = Answerer(
         schema_cache=schema_cache,
+        schema_budget=SchemaBudget.of(settings),
         retriever=retriever,
         llm=llm,
         pool=pool,
@@ -138,6 +143,25 @@ async def _quotas(stack: AsyncExitStack, settings: Settings) -> Quotas:
     )
     stack.push_async_callback(redis.aclose)
     return Quotas(local, redis, settings.redis_prefix)
+
+
+async def _schema_cache(
+    stack: AsyncExitStack, pool: asyncpg.Pool, settings: Settings
+) -> SchemaCache:
+    source = SchemaSource(
+        pool=pool,
+        schemas=settings.schemas,
+        include=settings.tables_include,
+        exclude=settings.tables_exclude,
+        samples=SampleLimits.of(settings),
+    )
+    cache = SchemaCache(source.load, settings.schema_ttl_seconds)
+    stack.push_async_callback(cache.close)
+    # Warm up in the background: the first question should not wait for the catalog or the
+    # tokenizer, and a database that is down must not stop the service from starting.
+    cache.start()
+    await asyncio.to_thread(load_tokenizer)
+    return cache
 
 
 async def _warn_if_role_can_write(pool: asyncpg.Pool, settings: Settings) -> None:

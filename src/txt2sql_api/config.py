@@ -43,6 +43,36 @@ class Settings(BaseSettings):
     schemas: list[str] = Field(
         default=["public"], description="Database schemas shown to the model (JSON list)."
     )
+    tables_include: list[str] = Field(
+        default=["*"],
+        description="Table globs shown to the model (JSON list; `name` or `schema.name`).",
+    )
+    tables_exclude: list[str] = Field(
+        default=[], description="Table globs never shown to the model (JSON list)."
+    )
+    schema_ttl_seconds: float = Field(
+        default=600.0, gt=0, description="Age after which the schema is re-read in the background."
+    )
+    sample_max_distinct: int = Field(
+        default=200,
+        ge=1,
+        description="Text columns with at most this many distinct values have them read.",
+    )
+    sample_rows: int = Field(
+        default=10_000, ge=1, description="Rows read per table when looking for sample values."
+    )
+    sample_statement_timeout_seconds: float = Field(
+        default=1.0, gt=0, description="Longest read of one table's sample values."
+    )
+    sample_total_seconds: float = Field(
+        default=10.0, gt=0, description="Longest time spent reading sample values per load."
+    )
+    schema_token_budget: int = Field(
+        default=4000, ge=1, description="Most Qwen tokens of schema put into one prompt."
+    )
+    schema_max_tables: int = Field(
+        default=10, ge=1, description="Most tables chosen for a question (before join tables)."
+    )
     max_question_chars: int = Field(default=2000, ge=1, description="Longest accepted question.")
     few_shot_k: int = Field(default=5, ge=0, description="Examples put into the prompt.")
     max_streams: int = Field(

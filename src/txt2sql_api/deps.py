@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
-from txt2sql_api.introspect import SchemaCache
+from txt2sql_api.pruning import SchemaBudget
 from txt2sql_api.retrieval import ExampleRetriever
+from txt2sql_api.schema_cache import SchemaCache
 from txt2sql_api.state import AppState
 
 
@@ -38,5 +39,10 @@ async def get_retriever(state: StateDep) -> ExampleRetriever:
     return state.retriever
 
 
+def get_schema_budget(state: StateDep) -> SchemaBudget:
+    return SchemaBudget.of(state.settings)
+
+
 SchemaCacheDep = Annotated[SchemaCache, Depends(get_schema_cache)]
 RetrieverDep = Annotated[ExampleRetriever, Depends(get_retriever)]
+SchemaBudgetDep = Annotated[SchemaBudget, Depends(get_schema_budget)]

@@ -19,7 +19,6 @@ from txt2sql_api.events import (
     UsageEvent,
 )
 from txt2sql_api.execute import QueryFailed, QueryLimits, explain, run_query
-from txt2sql_api.introspect import SchemaCache, SchemaSnapshot
 from txt2sql_api.llm import (
     DashScopeClient,
     ReasoningDelta,
@@ -29,7 +28,9 @@ from txt2sql_api.llm import (
     missing_api_key,
 )
 from txt2sql_api.prompt import build_messages, repair_messages
+from txt2sql_api.pruning import Pruned, SchemaBudget
 from txt2sql_api.retrieval import ExampleRetriever, Scored
+from txt2sql_api.schema_cache import SchemaCache
 from txt2sql_api.shutdown import ShutdownSignal
 from txt2sql_api.sql_check import check_sql
 from txt2sql_api.stream_parser import SqlBlock, SqlStreamParser, ThinkingDelta
@@ -70,6 +71,7 @@ class _Attempt:
 @dataclass
 class Answerer:
     schema_cache: SchemaCache
+    schema_budget: SchemaBudget
     retriever: ExampleRetriever
     llm: DashScopeClient
     pool: asyncpg.Pool
@@ -85,9 +87,8 @@ class Answerer:
             yield _error_event(missing_api_key())
             return
         try:
-            schema, examples = await self._context(question)
-            messages = build_messages(question, schema, examples)
-            known = {(t.schema_name, t.name) for t in schema.tables}
+            known, pruned, examples = await self._context(question)
+            messages = build_messages(question, pruned.schema_text, examples)
             for number in range(1, self.repair_rounds + 2):
                 attempt = _Attempt(number)
                 async for event in self._attempt(messages, known, attempt, execute, shutdown):
@@ -106,10 +107,14 @@ class Answerer:
                 retryable=True,
             )
 
-    async def _context(self, question: str) -> tuple[SchemaSnapshot, list[Scored]]:
+    async def _context(self, question: str) -> tuple[set[tuple[str, str]], Pruned, list[Scored]]:
+        """Every table the service shows (the guard's list), the ones the question needs (the
+        prompt's), and the most similar examples."""
         schema = await self.schema_cache.get()
+        known = {(t.schema_name, t.name) for t in schema.snapshot.tables}
+        pruned = schema.index.select(question, self.schema_budget)
         examples = await self.retriever.top_k(question, self.few_shot_k)
-        return schema, examples
+        return known, pruned, examples
 
     async def _attempt(
         self,

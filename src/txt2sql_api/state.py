@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import asyncpg
 
 from txt2sql_api.config import Settings
-from txt2sql_api.introspect import SchemaCache
 from txt2sql_api.keys import KeyRing
 from txt2sql_api.limits import StreamSlots
 from txt2sql_api.metrics import Metrics
@@ -15,6 +14,7 @@ from txt2sql_api.observe import AnswerObserver
 from txt2sql_api.pipeline import Answerer
 from txt2sql_api.quotas import Quotas
 from txt2sql_api.retrieval import ExampleRetriever
+from txt2sql_api.schema_cache import SchemaCache
 
 
 @dataclass

@@ -34,15 +34,19 @@ async def healthz() -> Health:
     },
 )
 async def readyz(state: StateDep) -> Health | JSONResponse:
-    """The database answers."""
-    if state.pool is None:
+    """The database answers and its schema is loaded (a schema not loaded yet is read now)."""
+    if state.pool is None or state.schema_cache is None:
         return _not_ready("no database is configured")
     try:
         async with state.pool.acquire(timeout=state.settings.db_acquire_timeout_seconds) as conn:
             await conn.fetchval("SELECT 1", timeout=state.settings.db_acquire_timeout_seconds)
     except DATABASE_ERRORS as exc:
         return _not_ready(f"database unreachable: {type(exc).__name__}")
-    return Health(status="ready")
+    try:
+        schema = await state.schema_cache.get()
+    except DATABASE_ERRORS as exc:
+        return _not_ready(f"schema not loaded: {type(exc).__name__}")
+    return Health(status="ready", detail=f"schema: {len(schema.snapshot.tables)} tables")
 
 
 def _not_ready(detail: str) -> JSONResponse:

@@ -1,27 +1,107 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import Annotated
 
-from txt2sql_api.deps import SchemaCacheDep
-from txt2sql_api.introspect import SchemaSnapshot
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, Field
+
+from txt2sql_api.deps import SchemaBudgetDep, SchemaCacheDep
+from txt2sql_api.introspect import Table
 from txt2sql_api.openapi import EXAMPLE_SCHEMA, ErrorDetail, json_example
 from txt2sql_api.pipeline import DATABASE_ERRORS
+from txt2sql_api.pruning import QuestionValue, Selection, TableChoice
+from txt2sql_api.schema_cache import LoadedSchema
 
-router = APIRouter(prefix="/v1", tags=["schema"])
+router = APIRouter(prefix="/v1/schema", tags=["schema"])
 
 
-@router.get(
-    "/schema",
-    responses={
-        200: json_example("The tables, columns and keys shown to the model.", EXAMPLE_SCHEMA),
-        503: {"model": ErrorDetail, "description": "No database, or it cannot be read."},
-    },
+class SchemaView(BaseModel):
+    loaded_at: datetime
+    tables: list[Table] = Field(
+        description="Every table shown to the model; with `question`, the ones its prompt gets."
+    )
+    selection: Selection | None = Field(
+        default=None, description="With `question`: why each table was chosen, and its score."
+    )
+
+
+class Refreshed(BaseModel):
+    loaded_at: datetime
+    tables: int
+
+
+_EXAMPLE_VIEW = SchemaView(
+    loaded_at=EXAMPLE_SCHEMA.loaded_at,
+    tables=EXAMPLE_SCHEMA.tables,
+    selection=Selection(
+        budget_tokens=4000,
+        schema_tokens=212,
+        values=[QuestionValue(value="沈塘桥", columns=["public.dtzpt.zdmc"])],
+        tables=[
+            TableChoice(
+                table="public.dtzpt",
+                score=7.4,
+                reasons=["value 沈塘桥 in zdmc", "comment: 地铁站点"],
+                sent=True,
+            )
+        ],
+    ),
 )
-async def get_schema(cache: SchemaCacheDep) -> SchemaSnapshot:
-    """The introspected schema the model is shown (the service's own tables never are)."""
+_UNAVAILABLE = {"model": ErrorDetail, "description": "No database, or it cannot be read."}
+
+
+async def _loaded(pending: Awaitable[LoadedSchema]) -> LoadedSchema:
     try:
-        return await cache.get()
+        return await pending
     except DATABASE_ERRORS as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"database unavailable: {type(exc).__name__}"
         ) from exc
+
+
+@router.get(
+    "",
+    responses={
+        200: json_example("The tables shown to the model; with `question`, why.", _EXAMPLE_VIEW),
+        503: _UNAVAILABLE,
+    },
+)
+async def get_schema(
+    cache: SchemaCacheDep,
+    budget: SchemaBudgetDep,
+    question: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=2000,
+            description="Show only the tables this question's prompt would get, and why.",
+        ),
+    ] = None,
+) -> SchemaView:
+    """The introspected schema the model is shown (the service's own tables never are)."""
+    schema = await _loaded(cache.get())
+    if question is None:
+        return SchemaView(loaded_at=schema.snapshot.loaded_at, tables=schema.snapshot.tables)
+    pruned = schema.index.select(question, budget)
+    return SchemaView(
+        loaded_at=schema.snapshot.loaded_at, tables=pruned.tables, selection=pruned.selection
+    )
+
+
+@router.post(
+    "/refresh",
+    responses={
+        200: json_example(
+            "The new snapshot's time and size.",
+            Refreshed(loaded_at=EXAMPLE_SCHEMA.loaded_at, tables=len(EXAMPLE_SCHEMA.tables)),
+        ),
+        503: _UNAVAILABLE,
+    },
+)
+async def refresh_schema(cache: SchemaCacheDep) -> Refreshed:
+    """Re-reads the schema now; requests keep the previous one until it is ready, and
+    concurrent refreshes share one read."""
+    schema = await _loaded(cache.refresh())
+    return Refreshed(loaded_at=schema.snapshot.loaded_at, tables=len(schema.snapshot.tables))
