@@ -145,3 +145,26 @@ async def test_text_before_a_mid_stream_error_still_arrives(standin: DashScopeSt
             seen.append(chunk)
     assert "".join(c.text for c in seen if isinstance(c, TextDelta)) == "abcd"
     assert raised.value.code == "upstream_unavailable"
+
+
+async def test_calls_in_turn_reuse_one_kept_alive_connection(standin: DashScopeStandIn) -> None:
+    llm = client()
+    for _ in range(3):
+        standin.push(Script(content="好的"))
+        assert [c async for c in llm.stream(MESSAGES)]
+    peers = {tuple(r["peer"]) for r in standin.requests}
+    assert len(peers) == 1, peers
+
+
+async def test_an_aborted_call_does_not_spoil_the_next_one(standin: DashScopeStandIn) -> None:
+    llm = client()
+    standin.push(Script(content="x" * 100, chunk_size=1, gap=0.05), Script(content="好的"))
+    stream = llm.stream(MESSAGES)
+    assert await anext(stream) == TextDelta("x")
+    await stream.aclose()
+    await asyncio.to_thread(standin.wait_for, lambda s: s.aborted == 1, 2)
+    chunks = [c async for c in llm.stream(MESSAGES)]
+    assert "".join(c.text for c in chunks if isinstance(c, TextDelta)) == "好的"
+    # The cut-off connection was not reused: the second call came on a new one.
+    first, second = (tuple(r["peer"]) for r in standin.requests)
+    assert first != second

@@ -90,6 +90,7 @@ async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metric
         retries=settings.upstream_retries,
         retry_base_seconds=settings.upstream_retry_base_seconds,
     )
+    stack.callback(llm.close)
     if llm.api_key is None:
         logger.warning("DASHSCOPE_API_KEY is not set: /v1/ask will answer missing_api_key")
     limits = QueryLimits(

@@ -3,9 +3,10 @@ and feeds an async generator.
 
 Why a thread of our own per stream: the SDK reads with `requests`, which blocks, and anyio's
 shared thread limiter (40) would make stream 41 wait for stream 1 to finish. Why our own
-`requests.Session` per stream: its sockets are tracked, so cancelling a stream shuts them down
-and the thread's blocked read returns at once; the upstream then sees the connection close and
-stops generating tokens we would pay for.
+`requests.Session`s, one per live call: their sockets are tracked, so cancelling a stream shuts
+them down and the thread's blocked read returns at once (the upstream then sees the connection
+close and stops generating tokens we would pay for); and a call gives its session back when it
+ends, so the next call reuses its kept-alive connection instead of a new TCP and TLS handshake.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import threading
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -99,7 +100,7 @@ def classify_upstream_error(status: int, upstream_code: str | None) -> tuple[str
 
 
 class _SocketTracker:
-    """Sockets opened by one stream's worker thread, so another thread can shut them down."""
+    """The sockets one model call uses, so the event loop's thread can shut them down."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -120,6 +121,12 @@ class _SocketTracker:
         for sock in sockets:
             _shutdown(sock)
 
+    def release(self) -> None:
+        """The call is over: its kept-alive sockets now serve the thread's next call, which an
+        abort that comes after this must not touch."""
+        with self._lock:
+            self._sockets = []
+
 
 def _shutdown(sock: socket.socket) -> None:
     # shutdown(), unlike close(), wakes a recv() blocked in another thread.
@@ -133,8 +140,11 @@ _current = threading.local()
 
 
 def _track_current(sock: socket.socket | None) -> None:
+    pooled: _PooledSession | None = getattr(_current, "pooled", None)
     tracker: _SocketTracker | None = getattr(_current, "tracker", None)
-    if tracker is not None and sock is not None:
+    if sock is not None and pooled is not None:
+        pooled.sockets = [*pooled.open_sockets(), sock]
+    if sock is not None and tracker is not None:
         tracker.track(sock)
 
 
@@ -175,8 +185,48 @@ def _tracked_session() -> requests.Session:
     return session
 
 
+@dataclass
+class _PooledSession:
+    session: requests.Session = field(default_factory=_tracked_session)
+    sockets: list[socket.socket] = field(default_factory=list)
+
+    def open_sockets(self) -> list[socket.socket]:
+        return [sock for sock in self.sockets if sock.fileno() != -1]
+
+
+class _SessionPool:
+    """Sessions between calls, most recently used first (its connection is the likeliest to
+    be still open); at most `keep` of them wait, the rest are closed."""
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._lock = threading.Lock()
+        self._idle: list[_PooledSession] = []
+
+    def take(self) -> _PooledSession:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return _PooledSession()
+
+    def give(self, pooled: _PooledSession) -> None:
+        with self._lock:
+            if len(self._idle) < self._keep:
+                self._idle.append(pooled)
+                return
+        pooled.session.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for pooled in idle:
+            pooled.session.close()
+
+
 _END = object()
 MAX_WAITING_FRAMES = 256
+# Sessions kept between calls, each with its open connection to DashScope.
+KEPT_SESSIONS = 64
 
 # Failures worth another try; never a bad key, moderated content, a bad request or billing.
 RETRIED = frozenset({"upstream_throttled", "upstream_unavailable"})
@@ -185,9 +235,10 @@ RETRIED = frozenset({"upstream_throttled", "upstream_unavailable"})
 class _UpstreamCall:
     """One model call on its own thread; items reach the event loop in arrival order."""
 
-    def __init__(self, call: Any, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, call: Any, loop: asyncio.AbstractEventLoop, sessions: _SessionPool) -> None:
         self._call = call
         self._loop = loop
+        self._sessions = sessions
         self._items: deque[object] = deque()
         self._arrived = asyncio.Event()
         self._tracker = _SocketTracker()
@@ -241,10 +292,12 @@ class _UpstreamCall:
             pass  # the loop is closed: nobody is listening any more
 
     def run(self) -> None:
-        _current.tracker = self._tracker
-        session = _tracked_session()
+        pooled = self._sessions.take()
+        _current.tracker, _current.pooled = self._tracker, pooled
         try:
-            for response in self._call(session):
+            for sock in pooled.open_sockets():  # kept alive from an earlier call
+                self._tracker.track(sock)
+            for response in self._call(pooled.session):
                 if not self._wait_for_room():
                     return
                 self._deliver(response)
@@ -252,8 +305,10 @@ class _UpstreamCall:
             if not self._tracker.aborted:
                 self._deliver(exc)
         finally:
-            session.close()
-            _current.tracker = None
+            self._tracker.release()
+            _current.tracker = _current.pooled = None
+            # Given back before the end is told, so the caller's next call can take it.
+            self._sessions.give(pooled)
             self._deliver(_END)
 
 
@@ -280,6 +335,11 @@ class DashScopeClient:
         self.retry_base_seconds = retry_base_seconds
         self.total_timeout = total_timeout
         self.threads = StreamThreads(name="dashscope-stream", idle_seconds=thread_idle_seconds)
+        self.sessions = _SessionPool(keep=KEPT_SESSIONS)
+
+    def close(self) -> None:
+        """Closes the kept-alive connections (the lifespan's end)."""
+        self.sessions.close()
 
     def _sdk_call(self, messages: Sequence[dict[str, str]]) -> Any:
         import dashscope
@@ -331,7 +391,9 @@ class DashScopeClient:
     async def _one_call(
         self, messages: Sequence[dict[str, str]], shutdown: ShutdownSignal
     ) -> AsyncGenerator[LlmChunk, None]:
-        upstream = _UpstreamCall(self._sdk_call(messages), asyncio.get_running_loop())
+        upstream = _UpstreamCall(
+            self._sdk_call(messages), asyncio.get_running_loop(), self.sessions
+        )
         self.threads.submit(upstream.run)
         try:
             async for chunk in self._chunks(upstream, shutdown):

@@ -112,7 +112,7 @@ class Answerer:
         prompt's), and the most similar examples."""
         schema = await self.schema_cache.get()
         known = {(t.schema_name, t.name) for t in schema.snapshot.tables}
-        pruned = schema.index.select(question, self.schema_budget)
+        pruned = schema.index.select(question, self.schema_budget, explain=False)
         examples = await self.retriever.top_k(question, self.few_shot_k)
         return known, pruned, examples
 

@@ -108,8 +108,9 @@ def _ident_path(qualified: str) -> str:
     return f"{_ident(schema)}.{_ident(name)}"
 
 
-def render_schema(tables: Sequence[Table], matches: Sequence[ValueMatch] = ()) -> str:
-    parts = [render_table(t) for t in tables]
+def render_schema(table_texts: Sequence[str], matches: Sequence[ValueMatch] = ()) -> str:
+    """The schema part of the prompt, from tables already rendered by `render_table`."""
+    parts = list(table_texts)
     if matches:
         parts.append(render_matches(matches))
     return "\n\n".join(parts)

@@ -141,6 +141,9 @@ class TableIndex:
                     self._parents[i].append(j)
                     self._neighbours[i].add(j)
                     self._neighbours[j].add(i)
+        # Per table, rendered and counted once per snapshot: the same tables come up again and
+        # again, and rendering and tokenizing them was most of a question's pruning time.
+        self._rendered: dict[int, str] = {}
         self._tokens: dict[int, int] = {}
 
     def _idf(self, term: str) -> float:
@@ -166,7 +169,9 @@ class TableIndex:
                     candidate.reasons.append(f"value {match.value!r} in {ref.column}")
         return sorted(candidates.values(), key=lambda c: (-c.score, c.index))
 
-    def select(self, question: str, budget: SchemaBudget) -> Pruned:
+    def select(self, question: str, budget: SchemaBudget, *, explain: bool = True) -> Pruned:
+        """The tables for this question's prompt. `explain=False` leaves out the per-table
+        term reasons, which only a human reading `/v1/schema?question=` needs."""
         matches = self.snapshot.find_values(question)
         ranked = self.rank(question, matches)
         if ranked:
@@ -179,7 +184,7 @@ class TableIndex:
                 for i in sorted(range(len(self._tables)), key=lambda i: -len(self._neighbours[i]))
             ][: budget.max_tables]
         ordered = self._with_parents(self._with_joins(chosen))
-        return self._fit(question, ordered, matches, budget.tokens)
+        return self._fit(question, ordered, matches, budget.tokens, explain)
 
     def _with_joins(self, chosen: list[_Candidate]) -> list[_Candidate]:
         """The chosen tables in rank order, each preceded by the tables that join it to the
@@ -239,10 +244,15 @@ class TableIndex:
                 frontier.append((nxt, hops + 1))
         return []
 
+    def _render(self, index: int) -> str:
+        if index not in self._rendered:
+            self._rendered[index] = render_table(self._tables[index])
+        return self._rendered[index]
+
     def _cost(self, index: int) -> int:
         if index not in self._tokens:
             # +2: the blank line between two tables.
-            self._tokens[index] = count_tokens(render_table(self._tables[index])) + 2
+            self._tokens[index] = count_tokens(self._render(index)) + 2
         return self._tokens[index]
 
     def _fit(
@@ -251,12 +261,13 @@ class TableIndex:
         ordered: list[_Candidate],
         matches: list[ValueMatch],
         budget_tokens: int,
+        explain: bool,
     ) -> Pruned:
         """Whole tables in order while they fit; a question value is told only for the columns
         of tables sent ("正常" may be in hundreds of status columns)."""
         bare = [replace(m, holders=()) for m in matches]
         spent = count_tokens(render_matches(bare)) + 2 if matches else 0
-        sent: list[Table] = []
+        sent: list[int] = []
         choices: list[TableChoice] = []
         for candidate in ordered:
             table = self._tables[candidate.index]
@@ -269,24 +280,27 @@ class TableIndex:
             fits = spent + cost <= budget_tokens
             if fits:
                 spent += cost
-                sent.append(table)
+                sent.append(candidate.index)
             choices.append(
                 TableChoice(
                     table=table.qualified_name,
                     score=round(candidate.score, 3),
-                    reasons=candidate.reasons + self._term_reasons(question, table),
+                    reasons=candidate.reasons
+                    + (self._term_reasons(question, table) if explain else []),
                     sent=fits,
                 )
             )
-        names = {t.qualified_name for t in sent}
+        tables = [self._tables[i] for i in sent]
+        names = {t.qualified_name for t in tables}
         told = [
             replace(m, holders=tuple(r for r in m.holders if r.table in names)) for m in matches
         ]
         told = [m for m in told if m.holders]
-        text = render_schema(sent, told)
+        text = render_schema([self._render(i) for i in sent], told)
         selection = Selection(
             budget_tokens=budget_tokens,
-            schema_tokens=count_tokens(text),
+            # Unexplained, the sum of the parts' counts (within a few tokens) saves a count.
+            schema_tokens=count_tokens(text) if explain else spent,
             values=[
                 QuestionValue(
                     value=m.value, columns=[f"{ref.table}.{ref.column}" for ref in m.holders]
@@ -295,7 +309,7 @@ class TableIndex:
             ],
             tables=choices,
         )
-        return Pruned(sent, told, selection, text)
+        return Pruned(tables, told, selection, text)
 
     def _term_reasons(self, question: str, table: Table) -> list[str]:
         """Which of the question's terms matched where, for a human reading `/v1/schema`."""
