@@ -224,14 +224,13 @@ def report(levels: list[Level], upstream: Upstream) -> dict[str, Any]:
 def markdown(result: dict[str, Any]) -> str:
     rows = [
         "| streams | first event p50 (ms) | p99 (ms) | total p50 (s) | upstream total (s) "
-        "| failures | server RSS (MB) | threads |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| failures | server RSS (MB) | threads | server CPU (s) | driver CPU (s) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in result["levels"]:
         rows.append(
             "| {streams} | {first_event_p50_ms} | {first_event_p99_ms} | {total_p50_s} "
-            "| {upstream_total_s} | {failures} | {server_rss_mb} | {server_threads} |".format(
-                **level
-            )
+            "| {upstream_total_s} | {failures} | {server_rss_mb} | {server_threads} "
+            "| {server_cpu_s} | {driver_cpu_s} |".format(**level)
         )
     return "\n".join(rows)

@@ -17,8 +17,21 @@ def _get() -> Any:
         if _tokenizer is None:
             from dashscope.tokenizers import get_tokenizer
 
-            _tokenizer = get_tokenizer("qwen-plus")
+            _tokenizer = _without_decoding_tables(get_tokenizer("qwen-plus"))
         return _tokenizer
+
+
+def _without_decoding_tables(tokenizer: Any) -> Any:
+    """Counting only encodes, which the Rust core does alone: the Python tables of the 151k
+    tokens (kept for decoding) are ~25 MB of the service's memory, so they go."""
+    for owner, name in (
+        (tokenizer, "decoder"),
+        (tokenizer, "_mergeable_ranks"),
+        (getattr(tokenizer, "_tokenizer", None), "_mergeable_ranks"),
+    ):
+        if owner is not None and hasattr(owner, name):
+            setattr(owner, name, None)
+    return tokenizer
 
 
 def load_tokenizer() -> None:
