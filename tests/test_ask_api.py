@@ -317,3 +317,17 @@ async def test_request_id_is_echoed_and_ends_the_stream(
             assert source.response.headers["x-request-id"] == "abc-123"
             events = [(s.event, json.loads(s.data)) async for s in source.aiter_sse()]
     assert events[-1] == ("done", {"request_id": "abc-123"})
+
+
+async def test_proxies_are_told_not_to_buffer_and_idle_streams_get_heartbeats(
+    demo_db: str, standin: DashScopeStandIn, make_client: ClientFactory
+) -> None:
+    standin.push(Script(content=ANSWER, first_delay=0.5))
+    async with make_client(settings_for(demo_db, ping_seconds=0.1)) as client:
+        body = {"question": DEMO_QUESTION}
+        async with client.stream("POST", "/v1/ask", json=body) as response:
+            assert response.headers["x-accel-buffering"] == "no"
+            assert response.headers["cache-control"].startswith("no-")
+            raw = "".join([text async for text in response.aiter_text()])
+    # While the model is silent, comment lines keep the connection alive, before any event.
+    assert raw.index(": ping") < raw.index("event: thinking")

@@ -216,3 +216,17 @@ def test_a_thousand_abrupt_disconnects_leave_no_threads_slots_or_upstream_calls(
         standin.push(Script(content="```sql\nSELECT 1\n```"))
         assert one_full_stream(base_url)[-1] == "done"
     assert standin.completed == 2
+
+
+def test_no_middleware_that_buffers_or_breaks_streams() -> None:
+    from starlette.middleware.base import BaseHTTPMiddleware
+    from starlette.middleware.gzip import GZipMiddleware
+
+    from txt2sql_api.app import create_app
+    from txt2sql_api.config import Settings
+
+    app = create_app(Settings(_env_file=None, cors_origins=["http://localhost:3000"]))  # type: ignore[call-arg]
+    classes = [m.cls for m in app.user_middleware]
+    assert classes, "the app's middleware list is empty: this test would check nothing"
+    for cls in classes:
+        assert isinstance(cls, type) and not issubclass(cls, BaseHTTPMiddleware | GZipMiddleware)
