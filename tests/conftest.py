@@ -94,14 +94,18 @@ def make_client() -> ClientFactory:
     return factory
 
 
+def demo_server_env(database_url: str, standin: DashScopeStandIn) -> dict[str, str]:
+    """The environment of a `serve` process on a demo database, answering through the stand-in."""
+    return {
+        "DATABASE_URL": database_url,
+        "DASHSCOPE_API_KEY": TEST_API_KEY,
+        "DASHSCOPE_HTTP_BASE_URL": standin.base_url,
+    }
+
+
 @pytest.fixture(scope="session")
 def demo_server(demo_db: str, standin_server: DashScopeStandIn) -> Iterator[str]:
     """A real `txt2sql-api serve` process on the demo database, answering through the stand-in;
     tests script it with the `standin` fixture."""
-    env = {
-        "DATABASE_URL": demo_db,
-        "DASHSCOPE_API_KEY": TEST_API_KEY,
-        "DASHSCOPE_HTTP_BASE_URL": standin_server.base_url,
-    }
-    with serve(env) as base_url:
+    with serve(demo_server_env(demo_db, standin_server)) as base_url:
         yield base_url

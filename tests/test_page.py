@@ -5,10 +5,13 @@ is the scripted stand-in."""
 from __future__ import annotations
 
 import asyncio
+import json
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import httpx
@@ -19,6 +22,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.conftest import demo_server_env
+from tests.serve_process import serve
 from tests.standin.dashscope_server import DashScopeStandIn, Script
 from txt2sql_api.demo.loader import demo_examples
 
@@ -29,6 +34,8 @@ REASONING = (
     "用户想按顺序列出2号线的站点。站点表 dtzpt 有线路编号 xlbh 和站序号 zdxh，按 zdxh 排序即可。"
 )
 ANSWER = f"查询2号线（L02）的站点。\n```sql\n{SQL}\n```\n"
+API_KEY = f"page-key-{secrets.token_hex(8)}"
+KEY_ITEM = "txt2sql.apiKey"
 
 # Runs in the page before its own script: keeps every EventSource the page opens, and a
 # timeline of what the reasoning and SQL boxes held after each change of the page.
@@ -55,6 +62,8 @@ document.addEventListener("DOMContentLoaded", () => {
 def browser() -> Iterator[WebDriver]:
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
+    # Every request the browser sends (URL, method, headers) is read from Chrome's network log.
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     for argument in (
         "--headless=new",
         "--no-sandbox",  # tests run as root
@@ -73,9 +82,39 @@ def browser() -> Iterator[WebDriver]:
 
 @pytest.fixture
 def page(browser: WebDriver, demo_server: str, standin: DashScopeStandIn) -> WebDriver:
+    sent_requests(browser)  # from here on, only this test's requests
     browser.get(f"{demo_server}/")
     wait(browser, lambda b: b.find_element(By.ID, "samples-box").is_displayed())
     return browser
+
+
+@pytest.fixture(scope="module")
+def keyed_server(demo_db: str, standin_server: DashScopeStandIn) -> Iterator[str]:
+    """The demo server with an API key required."""
+    with serve(demo_server_env(demo_db, standin_server) | {"TXT2SQL_API_KEYS": API_KEY}) as url:
+        yield url
+
+
+@pytest.fixture
+def keyed_page(browser: WebDriver, keyed_server: str, standin: DashScopeStandIn) -> WebDriver:
+    sent_requests(browser)
+    browser.get(f"{keyed_server}/")
+    # sessionStorage outlives a reload in the same tab: start each test without a key.
+    browser.execute_script("sessionStorage.clear()")
+    browser.refresh()
+    wait(browser, lambda b: b.find_element(By.ID, "key-form").is_displayed())
+    return browser
+
+
+def sent_requests(driver: WebDriver) -> list[dict[str, Any]]:
+    """The requests the browser sent since the last call: `url`, `method`, `headers`, `type`."""
+    sent = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            params = message["params"]
+            sent.append({**params["request"], "type": params.get("type")})
+    return sent
 
 
 def wait(driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: float = 15) -> Any:
@@ -103,6 +142,33 @@ def all_sources_closed(driver: WebDriver) -> bool:
         "return window.__sources.length > 0 && window.__sources.every(s => s.readyState === 2)"
     )
     return closed
+
+
+def enter_key(driver: WebDriver, key: str) -> None:
+    box = driver.find_element(By.ID, "key")
+    box.clear()
+    box.send_keys(key)
+    driver.find_element(By.ID, "use-key").click()
+
+
+def use_the_right_key(driver: WebDriver) -> None:
+    enter_key(driver, API_KEY)
+    wait(driver, lambda d: shown(d, "samples-box"))
+
+
+def shown(driver: WebDriver, element_id: str) -> bool:
+    displayed: bool = driver.find_element(By.ID, element_id).is_displayed()
+    return displayed
+
+
+def stored_key(driver: WebDriver) -> str | None:
+    key: str | None = driver.execute_script(f"return sessionStorage.getItem('{KEY_ITEM}')")
+    return key
+
+
+def sources_opened(driver: WebDriver) -> int:
+    count: int = driver.execute_script("return window.__sources.length")
+    return count
 
 
 async def demo_rows(url: str) -> list[list[str]]:
@@ -238,3 +304,97 @@ def test_the_page_forbids_foreign_scripts(demo_server: str) -> None:
     assert "default-src 'self'" in response.headers["content-security-policy"]
     script = httpx.get(f"{demo_server}/static/app.js", timeout=10)
     assert script.status_code == 200 and "EventSource" in script.text
+
+
+def test_in_open_mode_there_is_no_key_field_and_no_token(
+    page: WebDriver, standin: DashScopeStandIn
+) -> None:
+    assert not shown(page, "key-form") and not shown(page, "key-status")
+    standin.push(Script(content=ANSWER))
+    ask(page, QUESTION, execute=False)
+    wait(page, lambda d: text(d, "status") == "Done.")
+
+    sent = sent_requests(page)
+    assert not any(r["url"].endswith("/v1/tokens") for r in sent)
+    assert not any("Authorization" in r["headers"] for r in sent)
+    (stream,) = [r for r in sent if r["type"] == "EventSource"]
+    assert set(parse_qs(urlsplit(stream["url"]).query)) == {"question"}
+
+
+def test_with_keys_the_page_asks_for_one_and_refuses_a_wrong_one(
+    keyed_page: WebDriver, standin: DashScopeStandIn
+) -> None:
+    assert not shown(keyed_page, "samples-box") and not shown(keyed_page, "key-error")
+    ask(keyed_page, QUESTION)
+    assert text(keyed_page, "status") == "Enter the API key first."
+
+    enter_key(keyed_page, f"not-{API_KEY}")
+    wait(keyed_page, lambda d: shown(d, "key-error"))
+    assert text(keyed_page, "key-error") == (
+        "The API key was refused (401: the API key is not valid). Enter it again."
+    )
+    assert shown(keyed_page, "key-form") and not shown(keyed_page, "samples-box")
+    assert stored_key(keyed_page) is None
+    assert keyed_page.switch_to.active_element.get_attribute("id") == "key"
+
+    use_the_right_key(keyed_page)
+    assert not shown(keyed_page, "key-form") and shown(keyed_page, "key-status")
+    assert sources_opened(keyed_page) == 0
+    assert standin.started == 0
+
+
+def test_with_the_right_key_a_question_is_answered_and_the_key_stays_out_of_urls(
+    keyed_page: WebDriver, standin: DashScopeStandIn
+) -> None:
+    use_the_right_key(keyed_page)
+    standin.push(Script(reasoning=REASONING, content=ANSWER, chunk_size=8, gap=0.02))
+    ask(keyed_page, QUESTION)
+    wait(keyed_page, lambda d: text(d, "status") == "Done.")
+
+    timeline: list[dict[str, float]] = keyed_page.execute_script("return window.__timeline")
+    first_thinking = next(i for i, s in enumerate(timeline) if s["thinking"] > 0)
+    first_sql = next(i for i, s in enumerate(timeline) if s["sql"] > 0)
+    assert first_thinking < first_sql
+    assert text(keyed_page, "thinking").startswith(REASONING)
+    assert text(keyed_page, "sql") == SQL
+    assert len(keyed_page.find_elements(By.CSS_SELECTOR, "#rows tbody tr")) > 5
+    assert all_sources_closed(keyed_page)
+
+    sent = sent_requests(keyed_page)
+    assert sent and not any(API_KEY in r["url"] for r in sent)
+    bearer = f"Bearer {API_KEY}"
+    (token_call,) = [r for r in sent if r["url"].endswith("/v1/tokens")]
+    assert token_call["method"] == "POST" and token_call["headers"]["Authorization"] == bearer
+    samples = [r for r in sent if "/v1/examples" in r["url"]]
+    assert samples[-1]["headers"]["Authorization"] == bearer
+    (stream,) = [r for r in sent if r["type"] == "EventSource"]
+    assert "Authorization" not in stream["headers"]
+    query = parse_qs(urlsplit(stream["url"]).query)
+    assert set(query) == {"question", "execute", "token"} and API_KEY not in query["token"][0]
+
+    assert stored_key(keyed_page) == API_KEY
+    assert keyed_page.execute_script("return localStorage.length") == 0
+    assert standin.started == 1
+
+
+def test_a_key_refused_at_question_time_asks_for_it_again(
+    keyed_page: WebDriver, standin: DashScopeStandIn
+) -> None:
+    use_the_right_key(keyed_page)
+    # As if the key were revoked while the page was open.
+    keyed_page.execute_script(f"sessionStorage.setItem('{KEY_ITEM}', 'revoked')")
+    ask(keyed_page, QUESTION)
+    wait(keyed_page, lambda d: shown(d, "key-error"))
+    assert "the API key is not valid" in text(keyed_page, "key-error")
+    assert text(keyed_page, "status") == "Failed."
+    assert stored_key(keyed_page) is None
+    assert sources_opened(keyed_page) == 0
+    assert standin.started == 0
+
+
+def test_change_key_forgets_the_key(keyed_page: WebDriver) -> None:
+    use_the_right_key(keyed_page)
+    keyed_page.find_element(By.ID, "change-key").click()
+    assert shown(keyed_page, "key-form") and not shown(keyed_page, "key-error")
+    assert not shown(keyed_page, "key-status")
+    assert stored_key(keyed_page) is None

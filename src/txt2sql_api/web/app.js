@@ -1,5 +1,6 @@
-// The page at `/`: one EventSource on GET /v1/ask per question. Everything the model or the
-// database sends is put into the page as text (textContent), never as markup.
+// The page at `/`: one EventSource on GET /v1/ask per question (with a stream token when the
+// service wants an API key). Everything the model or the database sends is put into the page as
+// text (textContent), never as markup.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -149,21 +150,37 @@ const view = {
   },
 };
 
-// ---- the stream -----------------------------------------------------------------------------
+// ---- the API key, when the service wants one -----------------------------------------------
 
-let current = null; // { source, url, opened }
+// In sessionStorage only: it lasts as long as the tab, other tabs and later visits never see it,
+// and it only ever travels in a header. EventSource cannot send headers, so each question
+// trades it for a short-lived token (POST /v1/tokens) that goes in the stream's URL instead.
+const KEY_ITEM = "txt2sql.apiKey";
+// What fetch can send in a header and the server compares as given: printable ASCII.
+const SENDABLE_KEY = /^[\x20-\x7e]+$/;
 
-function busy(on) {
-  $("submit").disabled = on;
-  $("stop").disabled = !on;
+function storedKey() {
+  return sessionStorage.getItem(KEY_ITEM);
 }
 
-function end(status) {
-  if (current) current.source.close();
-  current = null;
-  busy(false);
-  setStatus(status);
+function askForKey(refusal = "") {
+  const refused = storedKey() !== null;
+  sessionStorage.removeItem(KEY_ITEM);
+  $("key-error").textContent = refused
+    ? `The API key was refused (${refusal}). Enter it again.`
+    : "";
+  show("key-error", refused);
+  show("key-status", false);
+  show("key-form");
+  $("key").focus();
 }
+
+function keyAccepted() {
+  show("key-form", false);
+  show("key-status", storedKey() !== null);
+}
+
+// ---- calls ----------------------------------------------------------------------------------
 
 function detailText(detail) {
   if (typeof detail === "string") return detail;
@@ -171,41 +188,99 @@ function detailText(detail) {
   return JSON.stringify(detail);
 }
 
+async function refusalText(response) {
+  let detail = response.statusText;
+  try {
+    detail = detailText((await response.json()).detail);
+  } catch {
+    // not JSON: the status text says enough
+  }
+  return `${response.status}: ${detail}`;
+}
+
+// A call with the key, if there is one. A 401 means the service wants a key or refused this
+// one: the key form says so, and the caller gets null.
+async function call(url, init = {}) {
+  const key = storedKey();
+  const headers = key === null ? {} : { Authorization: `Bearer ${key}` };
+  const response = await fetch(url, { ...init, headers });
+  if (response.status !== 401) return response;
+  askForKey(await refusalText(response));
+  return null;
+}
+
+// The stream token for one question, or null (the reason is already on the page).
+async function streamToken() {
+  try {
+    const response = await call("v1/tokens", { method: "POST" });
+    if (response === null) return null;
+    if (!response.ok) {
+      addError(await refusalText(response));
+      return null;
+    }
+    return (await response.json()).token;
+  } catch {
+    addError("The service cannot be reached.");
+    return null;
+  }
+}
+
+// ---- the stream -----------------------------------------------------------------------------
+
+let current = null; // { source, opened }; source is null while the token is on its way
+
+function busy(on) {
+  $("submit").disabled = on;
+  $("stop").disabled = !on;
+}
+
+function end(status) {
+  if (current?.source) current.source.close();
+  current = null;
+  busy(false);
+  setStatus(status);
+}
+
 // An EventSource hides the response of a request that never became a stream (4xx, 5xx): ask once
 // more with fetch to show why. A stream that does start is closed at once.
 async function explainRefusal(url) {
   const controller = new AbortController();
   try {
-    const response = await fetch(url, { signal: controller.signal });
+    const response = await call(url, { signal: controller.signal });
+    if (response === null) return;
     if (response.ok) {
       controller.abort();
       addError("The connection failed; try again.");
       return;
     }
-    let detail = response.statusText;
-    try {
-      detail = detailText((await response.json()).detail);
-    } catch {
-      // not JSON: the status text says enough
-    }
-    addError(`${response.status}: ${detail}`);
+    addError(await refusalText(response));
   } catch {
     addError("The service cannot be reached.");
   }
 }
 
-function ask(question, execute) {
+async function ask(question, execute) {
   end("");
   view.reset();
   view.attempt2 = false;
-  const params = new URLSearchParams({ question });
-  if (execute) params.set("execute", "true");
-  const url = `v1/ask?${params}`;
-  const source = new EventSource(url);
-  const stream = { source, url, opened: false };
+  const stream = { source: null, opened: false };
   current = stream;
   busy(true);
   setStatus("Asking…");
+  const params = new URLSearchParams({ question });
+  if (execute) params.set("execute", "true");
+  if (storedKey() !== null) {
+    const token = await streamToken();
+    if (current !== stream) return; // stopped, or another question, while the token came
+    if (token === null) {
+      end("Failed.");
+      return;
+    }
+    params.set("token", token);
+  }
+  const url = `v1/ask?${params}`;
+  const source = new EventSource(url);
+  stream.source = source;
 
   const on = (name, handler) =>
     source.addEventListener(name, (message) => {
@@ -241,9 +316,12 @@ function ask(question, execute) {
   });
 }
 
+// Also the page's check of the key: the first call that needs one when the service wants keys.
 async function loadSamples() {
   try {
-    const response = await fetch("v1/examples?limit=8");
+    const response = await call("v1/examples?limit=8");
+    if (response === null) return;
+    keyAccepted();
     if (!response.ok) return;
     const examples = await response.json();
     $("samples").replaceChildren(
@@ -266,6 +344,18 @@ async function loadSamples() {
   }
 }
 
+function useKey() {
+  const key = $("key").value.trim();
+  if (!SENDABLE_KEY.test(key)) {
+    $("key-error").textContent = "An API key is made of letters, digits and punctuation.";
+    show("key-error");
+    return;
+  }
+  $("key").value = "";
+  sessionStorage.setItem(KEY_ITEM, key);
+  loadSamples();
+}
+
 async function copySql() {
   const sql = $("sql").dataset.sql ?? "";
   try {
@@ -283,7 +373,12 @@ document.addEventListener("DOMContentLoaded", () => {
   $("ask").addEventListener("submit", (event) => {
     event.preventDefault();
     const question = $("question").value.trim();
-    if (question) ask(question, $("execute").checked);
+    if (!$("key-form").hidden) {
+      setStatus("Enter the API key first.");
+      $("key").focus();
+    } else if (question) {
+      ask(question, $("execute").checked);
+    }
   });
   $("question").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -293,5 +388,13 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("stop").addEventListener("click", () => end("Stopped."));
   $("copy").addEventListener("click", copySql);
+  $("key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    useKey();
+  });
+  $("change-key").addEventListener("click", () => {
+    sessionStorage.removeItem(KEY_ITEM);
+    askForKey();
+  });
   loadSamples();
 });
