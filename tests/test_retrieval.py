@@ -3,12 +3,15 @@ left out, incremental updates; and the twin set (tests/retrieval_set.py) on the 
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 
 from tests.retrieval_set import TWINS
 from txt2sql_api.config import Settings
 from txt2sql_api.demo.loader import demo_examples
+from txt2sql_api.examples_store import ExamplesStore
 from txt2sql_api.introspect import SchemaSnapshot
 from txt2sql_api.retrieval import (
     DATE,
@@ -16,6 +19,7 @@ from txt2sql_api.retrieval import (
     QUOTED,
     VALUE,
     ExampleIndex,
+    ExampleRetriever,
     Masker,
     Shot,
     build_index,
@@ -160,3 +164,25 @@ def test_every_twin_is_in_the_top_3(demo_snapshot: SchemaSnapshot) -> None:
     hit1 = sum(rank == 1 for rank in ranks.values()) / len(TWINS)
     print(f"twin set: hit@1 {hit1:.1%}, hit@3 100% of {len(TWINS)}")  # noqa: T201
     assert hit1 >= 0.9
+
+
+async def test_examples_are_masked_again_when_the_schema_brings_other_values(
+    demo_db: str, demo_snapshot: SchemaSnapshot
+) -> None:
+    """Indexed before the schema was known, the stored questions' station names count; once a
+    snapshot with values arrives they are re-masked in the background."""
+    shown: list[SchemaSnapshot | None] = [None]
+    async with asyncpg.create_pool(demo_db, min_size=0, max_size=1) as pool:
+        retriever = ExampleRetriever(ExamplesStore(pool, 5), values=lambda: shown[0])
+        question, twin = "凤起路站在哪几条线上", "武林广场站属于哪几条线路"
+        # The same station's other question wins while names count.
+        assert (await retriever.top_k(question, 1))[0].example.question != twin
+        shown[0] = demo_snapshot
+        await retriever.top_k(question, 3)  # starts the re-masking
+        for _ in range(100):
+            if (await retriever.top_k(question, 1))[0].example.question == twin:
+                break
+            await asyncio.sleep(0.05)
+        assert len(retriever) == 31
+        assert [s.example.question for s in await retriever.top_k(question, 1)] == [twin]
+        await retriever.close()

@@ -192,6 +192,7 @@ class ExampleIndex:
         self._df: Counter[str] = Counter()
         self._total_length = 0
         self._by_key: dict[str, int] = {}
+        self._norm: tuple[tuple[int, int, int], np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -261,10 +262,19 @@ class ExampleIndex:
         ranked.sort(key=lambda s: (-s.score, s.example.id))
         return self._distinct(self._same_first(key, ranked), k)
 
+    def _length_norms(self) -> np.ndarray:
+        """BM25's length normalization per slot, computed again only after a change."""
+        n = len(self._slot_of)
+        key = (len(self._docs), n, self._total_length)
+        if self._norm is None or self._norm[0] != key:
+            lengths = np.frombuffer(self._lengths, dtype=np.float32)
+            norm = self.k1 * (1 - self.b + self.b * lengths / (self._total_length / n or 1.0))
+            self._norm = key, norm
+        return self._norm[1]
+
     def _bm25(self, query: set[str]) -> np.ndarray:
         n = len(self._slot_of)
-        lengths = np.frombuffer(self._lengths, dtype=np.float32)
-        norm = self.k1 * (1 - self.b + self.b * lengths / (self._total_length / n or 1.0))
+        norm = self._length_norms()
         scores = np.zeros(len(self._docs), dtype=np.float32)
         for term in query:
             df = self._df.get(term, 0)
