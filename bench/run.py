@@ -1,5 +1,6 @@
 """Runs the benchmarks and writes their figures: `python -m bench.run [--streams 1,100]`;
-`python -m bench.run schema` for the schema benchmark."""
+`python -m bench.run schema` for the schema benchmark, `python -m bench.run examples` for example
+retrieval."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import psutil
 
-from bench import schema, streams
+from bench import examples, schema, streams
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -27,13 +28,18 @@ def machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("which", nargs="?", default="streams", choices=("streams", "schema"))
+    parser.add_argument(
+        "which", nargs="?", default="streams", choices=("streams", "schema", "examples")
+    )
     parser.add_argument("--streams", default="1,100,500,1000", help="concurrency levels")
     parser.add_argument("--first-token", type=float, default=0.2, help="upstream's own TTFT, s")
     parser.add_argument("--gap", type=float, default=0.1, help="upstream's gap between chunks, s")
     args = parser.parse_args()
     if args.which == "schema":
         write("schema", schema.run(), schema.markdown)
+        return
+    if args.which == "examples":
+        write("examples", examples.run(), examples.markdown)
         return
 
     upstream = streams.Upstream(args.first_token, args.gap)

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.figures import ms, percentiles, table
 from tests.catalog import noisy_database
 from tests.pg import Databases, admin_dsn
 from tests.schema_quality import Score, catalog_cases, demo_cases
@@ -28,19 +29,6 @@ from txt2sql_api.tokens import count_tokens, load_tokenizer
 GENERATED_TABLES = 1000
 COLD_RUNS = 3
 CACHED_LOOKUPS = 10_000
-
-
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 3)
-
-
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "p50_ms": _ms(statistics.median(ordered)),
-        "p99_ms": _ms(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]),
-        "max_ms": _ms(ordered[-1]),
-    }
 
 
 def _source(pool: asyncpg.Pool, settings: Settings) -> SchemaSource:
@@ -66,10 +54,10 @@ async def _cold(url: str, settings: Settings) -> dict[str, Any]:
         "tables": len(snapshot.tables),
         "columns": sum(len(t.columns) for t in snapshot.tables),
         "columns_with_values": sum(1 for t in snapshot.tables for c in t.columns if c.known_values),
-        "runs_total_ms": [_ms(r[2]) for r in runs],
-        "best_catalog_and_samples_ms": _ms(best[0]),
-        "best_index_ms": _ms(best[1]),
-        "best_total_ms": _ms(best[2]),
+        "runs_total_ms": [ms(r[2]) for r in runs],
+        "best_catalog_and_samples_ms": ms(best[0]),
+        "best_index_ms": ms(best[1]),
+        "best_total_ms": ms(best[2]),
     }
 
 
@@ -112,9 +100,9 @@ def _questions(index: TableIndex, budget: SchemaBudget) -> dict[str, Any]:
         prompt_tokens.append(count_tokens("\n".join(m["content"] for m in messages)))
     return {
         "questions": len(cases),
-        "pruning_first_pass": _percentiles(first_pass),
-        "pruning": _percentiles(steady),
-        "pruning_for_prompt": _percentiles(for_prompt),
+        "pruning_first_pass": percentiles(first_pass),
+        "pruning": percentiles(steady),
+        "pruning_for_prompt": percentiles(for_prompt),
         "prompt_tokens_p50": int(statistics.median(prompt_tokens)),
         "prompt_tokens_max": max(prompt_tokens),
         "recall": round(score.recall, 4),
@@ -188,6 +176,4 @@ def markdown(result: dict[str, Any]) -> str:
         ("needed tables in the prompt (recall)", f"{result['recall']:.1%}", "≥ 95 %"),
         ("unneeded tables per question", f"{result['unneeded_tables_per_question']}", ""),
     ]
-    lines = ["| measure | figure | target |", "|---|---:|---|"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    return "\n".join(lines)
+    return table(rows)

@@ -26,9 +26,16 @@ V1_REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
     (
         "POST",
         "/v1/examples",
-        {"json": {"question": "多少个站", "sql": "SELECT count(*) FROM dtzpt"}},
+        {"json": {"question": "一加一", "sql": "SELECT 1 + 1"}},
     ),
     ("POST", "/v1/tokens", {}),
+]
+# The /v1 operations on one thing, asked about a thing that does not exist: 404 once authorised.
+V1_MISSING: list[tuple[str, str, dict[str, Any]]] = [
+    ("GET", "/v1/examples/999999", {}),
+    ("PUT", "/v1/examples/999999", {"json": {"question": "一加一", "sql": "SELECT 1 + 1"}}),
+    ("DELETE", "/v1/examples/999999", {}),
+    ("POST", "/v1/feedback", {"json": {"request_id": "no-such-answer", "verdict": "up"}}),
 ]
 
 
@@ -99,6 +106,17 @@ async def test_every_v1_route_needs_a_key(
     assert by_bearer.status_code < 300
     assert by_header.status_code < 300
     assert standin.started == (2 if path == "/v1/ask" else 0)
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), V1_MISSING)
+async def test_every_v1_route_on_one_thing_needs_a_key(
+    scratch_db: str, make_client: ClientFactory, method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    async with make_client(keyed(scratch_db)) as client:
+        missing = await client.request(method, path, **kwargs)
+        keyed_request = await client.request(method, path, headers={"X-API-Key": KEY}, **kwargs)
+    assert missing.status_code == 401
+    assert keyed_request.status_code == 404
 
 
 async def test_probes_metrics_and_docs_stay_open(demo_db: str, make_client: ClientFactory) -> None:

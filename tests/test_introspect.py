@@ -8,8 +8,8 @@ import asyncpg
 import pytest
 
 from tests.pg import Databases
-from txt2sql_api.examples_store import ensure_schema
 from txt2sql_api.introspect import SchemaSnapshot, Table, enumerated_values, introspect
+from txt2sql_api.meta_schema import ensure_schema
 from txt2sql_api.samples import SampleLimits, fill_samples
 from txt2sql_api.value_index import ColumnRef
 

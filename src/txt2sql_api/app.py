@@ -17,9 +17,12 @@ from starlette.middleware.cors import CORSMiddleware
 
 from txt2sql_api.access import REFUSALS, api_caller, hold_stream_slot
 from txt2sql_api.access_log import AccessLogMiddleware
+from txt2sql_api.answers import AnswerLimits, RecentAnswers
 from txt2sql_api.config import Settings
+from txt2sql_api.examples_follow import ExamplesFollower
 from txt2sql_api.examples_store import ExamplesStore
 from txt2sql_api.execute import QueryLimits, writable_tables
+from txt2sql_api.feedback import Teacher
 from txt2sql_api.keys import KeyRing, read_keys
 from txt2sql_api.limits import StreamSlots
 from txt2sql_api.llm import DashScopeClient
@@ -31,9 +34,10 @@ from txt2sql_api.pruning import SchemaBudget
 from txt2sql_api.quotas import LocalQuotas, Quotas
 from txt2sql_api.request_id import RequestIdMiddleware
 from txt2sql_api.retrieval import ExampleRetriever
-from txt2sql_api.routers import ask, examples, health, metrics, page, schema, tokens
+from txt2sql_api.routers import ask, examples, feedback, health, metrics, page, schema, tokens
 from txt2sql_api.samples import SampleLimits
 from txt2sql_api.schema_cache import SchemaCache, SchemaSource
+from txt2sql_api.sql_verify import SqlVerifier
 from txt2sql_api.state import AppState
 from txt2sql_api.tokens import load_tokenizer
 
@@ -77,7 +81,19 @@ async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metric
     )
     timeout = settings.db_acquire_timeout_seconds
     schema_cache = await _schema_cache(stack, pool, settings)
-    retriever = ExampleRetriever(ExamplesStore(meta_pool, timeout))
+    retriever = ExampleRetriever(
+        ExamplesStore(meta_pool, timeout),
+        values=lambda: schema_cache.current.snapshot if schema_cache.current else None,
+    )
+    stack.push_async_callback(retriever.close)
+    follower = ExamplesFollower(
+        retriever,
+        meta_url or settings.database_url,
+        poll_seconds=settings.examples_sync_seconds,
+        connect_timeout=timeout,
+    )
+    follower.start()
+    stack.push_async_callback(follower.close)
     llm = DashScopeClient(
         api_key=settings.dashscope_api_key.get_secret_value()
         if settings.dashscope_api_key
@@ -110,11 +126,21 @@ async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metric
         few_shot_k=settings.few_shot_k,
         repair_rounds=settings.repair_rounds,
     )
+    answers = RecentAnswers(
+        meta_pool,
+        AnswerLimits(settings.answers_keep_seconds, settings.answers_keep_max, timeout),
+    )
+    verifier = SqlVerifier(pool, limits, lambda: _known_tables(schema_cache))
     await _warn_if_role_can_write(pool, settings)
     metrics.watch_pool(pool)
     state.pool, state.schema_cache, state.retriever = pool, schema_cache, retriever
-    state.answerer = answerer
+    state.answerer, state.answers = answerer, answers
+    state.teacher = Teacher(retriever, verifier, answers)
     return state
+
+
+async def _known_tables(schema_cache: SchemaCache) -> set[tuple[str, str]]:
+    return (await schema_cache.get()).snapshot.names()
 
 
 def _key_ring(settings: Settings) -> KeyRing:
@@ -219,7 +245,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
             max_age=600,
@@ -229,7 +255,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessLogMiddleware, metrics=app_metrics)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(ask.router, dependencies=[Depends(hold_stream_slot)], responses=REFUSALS)
-    for router in (schema.router, examples.router, tokens.router):
+    for router in (schema.router, examples.router, feedback.router, tokens.router):
         responses = REFUSALS if router is tokens.router else {**REFUSALS, **DATABASE_DOWN}
         app.include_router(router, dependencies=[Depends(api_caller)], responses=responses)
     for router in (health.router, metrics.router, page.router):

@@ -1,4 +1,4 @@
-"""`txt2sql-api serve | ask | demo load`."""
+"""`txt2sql-api serve | ask | demo load | examples import | examples export`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from txt2sql_api.client import DEFAULT_URL
 from txt2sql_api.config import Settings
@@ -38,6 +38,24 @@ def _parser() -> argparse.ArgumentParser:
         "--if-missing",
         action="store_true",
         help="leave a database that already holds the demo as it is",
+    )
+    examples = commands.add_parser("examples", help="the stored question→SQL pairs (JSONL)")
+    examples_commands = examples.add_subparsers(dest="examples_command", required=True)
+    load_file = examples_commands.add_parser(
+        "import",
+        help="check and store the pairs of a JSONL file",
+        description="Each line is checked like POST /v1/examples (the guard, then EXPLAIN "
+        "against DATABASE_URL); refused lines are listed by number. Exit status 1 when any "
+        "line was refused.",
+    )
+    load_file.add_argument("file", type=argparse.FileType("r", encoding="utf-8"))
+    dump = examples_commands.add_parser("export", help="write every stored pair as JSONL")
+    dump.add_argument(
+        "file",
+        nargs="?",
+        type=argparse.FileType("w", encoding="utf-8"),
+        default=sys.stdout,
+        help="(default: standard output)",
     )
     return parser
 
@@ -95,6 +113,35 @@ def demo_load(if_missing: bool) -> None:
         logger.info("demo database loaded; %d examples stored", count)
 
 
+def _database_url() -> tuple[Settings, str]:
+    settings = Settings()
+    if not settings.database_url:
+        raise SystemExit("DATABASE_URL is not set: say which database the examples are for")
+    return settings, settings.database_url
+
+
+def examples_import(source: TextIO) -> int:
+    from txt2sql_api.examples_io import import_file
+
+    settings, url = _database_url()
+    with source:
+        report = asyncio.run(import_file(settings, url, source))
+    for number, reason in report.refused:
+        sys.stderr.write(f"line {number}: refused: {reason}\n")
+    sys.stderr.write(report.summary() + "\n")
+    return 1 if report.refused else 0
+
+
+def examples_export(out: TextIO) -> int:
+    from txt2sql_api.examples_io import export_file
+
+    settings, url = _database_url()
+    with out:
+        count = asyncio.run(export_file(settings, url, out))
+    sys.stderr.write(f"{count} examples exported\n")
+    return 0
+
+
 def ask(question: str, *, execute: bool, url: str) -> int:
     import httpx
     from rich.console import Console
@@ -130,5 +177,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     configure_logging(Settings())
     if args.command == "serve":
         serve(args.host, args.port)
+    elif args.command == "examples":
+        if args.examples_command == "import":
+            raise SystemExit(examples_import(args.file))
+        raise SystemExit(examples_export(args.file))
     else:
         demo_load(args.if_missing)

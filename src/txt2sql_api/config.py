@@ -75,6 +75,20 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(default=2000, ge=1, description="Longest accepted question.")
     few_shot_k: int = Field(default=5, ge=0, description="Examples put into the prompt.")
+    examples_sync_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest delay before an instance sees another's change to the examples "
+        "when a change notification is lost.",
+    )
+    answers_keep_seconds: float = Field(
+        default=604_800.0,
+        gt=0,
+        description="How long an answer's question and SQL are kept for feedback (7 days).",
+    )
+    answers_keep_max: int = Field(
+        default=100_000, ge=1, description="Most recent answers kept for feedback."
+    )
     max_streams: int = Field(
         default=200, ge=1, description="Live /v1/ask streams; past it a 503 with Retry-After."
     )

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
+from txt2sql_api.feedback import Teacher
 from txt2sql_api.pruning import SchemaBudget
 from txt2sql_api.retrieval import ExampleRetriever
 from txt2sql_api.schema_cache import SchemaCache
@@ -39,10 +40,17 @@ async def get_retriever(state: StateDep) -> ExampleRetriever:
     return state.retriever
 
 
+async def get_teacher(state: StateDep) -> Teacher:
+    if state.teacher is None:
+        raise _unconfigured()
+    return state.teacher
+
+
 def get_schema_budget(state: StateDep) -> SchemaBudget:
     return SchemaBudget.of(state.settings)
 
 
 SchemaCacheDep = Annotated[SchemaCache, Depends(get_schema_cache)]
 RetrieverDep = Annotated[ExampleRetriever, Depends(get_retriever)]
+TeacherDep = Annotated[Teacher, Depends(get_teacher)]
 SchemaBudgetDep = Annotated[SchemaBudget, Depends(get_schema_budget)]

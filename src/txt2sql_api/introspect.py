@@ -94,6 +94,10 @@ class SchemaSnapshot(BaseModel):
             for column in table.columns:
                 self._values.add_all(column.known_values, table.qualified_name, column.name)
 
+    def names(self) -> set[tuple[str, str]]:
+        """(schema, name) of every table shown: the guard's list of known tables."""
+        return {(t.schema_name, t.name) for t in self.tables}
+
     def table(self, qualified_name: str) -> Table | None:
         return self._by_name.get(qualified_name)
 

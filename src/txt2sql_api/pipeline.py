@@ -13,12 +13,11 @@ import asyncpg
 from txt2sql_api.events import (
     ErrorEvent,
     SqlEvent,
-    SqlProblem,
     StreamEvent,
     ThinkingEvent,
     UsageEvent,
 )
-from txt2sql_api.execute import QueryFailed, QueryLimits, explain, run_query
+from txt2sql_api.execute import QueryFailed, QueryLimits, run_query
 from txt2sql_api.llm import (
     DashScopeClient,
     ReasoningDelta,
@@ -32,7 +31,7 @@ from txt2sql_api.pruning import Pruned, SchemaBudget
 from txt2sql_api.retrieval import ExampleRetriever, Scored
 from txt2sql_api.schema_cache import SchemaCache
 from txt2sql_api.shutdown import ShutdownSignal
-from txt2sql_api.sql_check import check_sql
+from txt2sql_api.sql_verify import verify_sql
 from txt2sql_api.stream_parser import SqlBlock, SqlStreamParser, ThinkingDelta
 
 logger = logging.getLogger(__name__)
@@ -111,7 +110,7 @@ class Answerer:
         """Every table the service shows (the guard's list), the ones the question needs (the
         prompt's), and the most similar examples."""
         schema = await self.schema_cache.get()
-        known = {(t.schema_name, t.name) for t in schema.snapshot.tables}
+        known = schema.snapshot.names()
         pruned = schema.index.select(question, self.schema_budget, explain=False)
         examples = await self.retriever.top_k(question, self.few_shot_k)
         return known, pruned, examples
@@ -184,23 +183,20 @@ class Answerer:
     async def _checked(
         self, block: SqlBlock, known: Collection[tuple[str, str]], attempt: _Attempt
     ) -> SqlEvent:
-        check = check_sql(block.sql, known)
-        problems = list(check.problems)
-        if check.valid:
-            try:
-                await explain(self.pool, block.sql, self.limits)
-            except QueryFailed as failure:
-                problems.append(SqlProblem(code=failure.code, message=failure.message))
-                attempt.failure, attempt.repairable = failure.message, failure.repairable
-        else:
-            codes = {problem.code for problem in problems}
-            attempt.failure = "; ".join(problem.message for problem in problems)
+        verified = await verify_sql(block.sql, known, self.pool, self.limits)
+        if verified.failure is not None:
+            attempt.failure = verified.failure.message
+            attempt.repairable = verified.failure.repairable
+        elif not verified.check.valid:
+            codes = {problem.code for problem in verified.check.problems}
+            attempt.failure = "; ".join(problem.message for problem in verified.check.problems)
             attempt.repairable = not codes & HOSTILE_PROBLEMS
+        problems = verified.problems
         return SqlEvent(
             sql=block.sql,
             valid=not problems,
             problems=problems,
-            tables=check.tables,
+            tables=verified.check.tables,
             complete=block.closed,
             attempt=attempt.number,
         )

@@ -1,22 +1,92 @@
 """Few-shot retrieval: the stored question→SQL pairs most similar to a new question.
 
-Similarity is BM25 over character n-grams: Chinese has no spaces to split words on, and
-character uni- and bi-grams recall "沈塘桥的站点信息" from "沈塘桥地铁站的信息" without a
-dictionary. Latin words are kept whole and also cut into trigrams, so "stations" meets "station".
+DAIL-style: similarity is judged on the *masked* question, where the things that change from
+one asking to the next (the station, the month, a number, a quoted name) are replaced by a
+placeholder of their kind. "龙翔桥站6月10日的进站量" and "沈塘桥站5月3日的进站量" then read the
+same, and a stored question does not win merely because it names the same station. Masked
+are: quoted strings, the database's own values found in the text
+(`SchemaSnapshot.find_values`: station names, line names, statuses...), dates and numbers.
+
+The masked text is scored with BM25 over character n-grams (Chinese has no spaces to split words
+on; character uni- and bi-grams need no dictionary); Latin words are kept whole and cut into
+trigrams. The best candidates are then reranked with a little of the unmasked similarity, so
+that of two equally shaped examples the one about the same entity comes first, and
+near-duplicates (same masked question and same SQL skeleton, or the same SQL) are dropped. A
+stored question equal to the new one, or nearly so, always comes first.
+
+The index is incremental: adding, editing or deleting an example touches only that example's
+postings; deleted slots are compacted away once they outnumber the live ones.
 """
 
 from __future__ import annotations
 
 import asyncio
+import difflib
+import logging
 import math
 import re
+import time
+import unicodedata
+from array import array
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
-from txt2sql_api.examples_store import Example, ExamplesStore
+import numpy as np
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+from txt2sql_api.examples_store import (
+    Example,
+    ExampleSource,
+    ExamplesStore,
+    Outcome,
+    Pair,
+)
+from txt2sql_api.introspect import SchemaSnapshot
+from txt2sql_api.meta_schema import TOMBSTONE_DAYS
+from txt2sql_api.value_index import ValueMatch, indexable, normalize
+
+logger = logging.getLogger(__name__)
+
+# Placeholders from Unicode's private use area: one character each, never in a real question.
+VALUE, NUMBER, DATE, QUOTED = "\ue000", "\ue001", "\ue002", "\ue003"
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ue000-\ue003]+")
 _WORD = re.compile(r"[a-z0-9_]+")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|“[^”]*”|‘[^’]*’|「[^」]*」|『[^』]*』|《[^》]*》")
+_CN = "[零〇一二两三四五六七八九十百千万]"
+_DAY = rf"(?:\d{{1,2}}|{_CN}{{1,3}})"
+_DATE = re.compile(
+    r"\d{4}\s*[-/.]\s*\d{1,2}(?:\s*[-/.]\s*\d{1,2})?"  # 2024-06-01, 2024/6
+    rf"|\d{{4}}\s*年(?:\s*{_DAY}\s*月份?(?:\s*{_DAY}\s*[日号])?)?"  # 2024年, 2024年6月1日
+    rf"|{_DAY}\s*月份?(?:\s*{_DAY}\s*[日号])?"  # 6月, 六月份, 6月10日
+    rf"|{_DAY}\s*[日号](?!线)"  # 10日, 3号 (not 3号线)
+)
+_NUMBER = re.compile(rf"(?<![a-z0-9_])\d+(?:\.\d+)?|(?<=[前第]){_CN}+|{_CN}+(?=[个条天周名位])")
+_PUNCTUATION = re.compile(r"[^\w\ue000-\ue003]+|_+")
+_SQL_LITERAL = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b")
+
+# Candidates reranked per question, at least; and how much the unmasked text counts then.
+CANDIDATES = 32
+RAW_WEIGHT = 0.25
+# Two questions this alike (difflib ratio, punctuation and case aside) are "the same question".
+NEAR_EXACT = 0.9
+# Above any reranked score (at most 1 + RAW_WEIGHT): the same question's score.
+SAME_QUESTION = 2.0
+
+
+class ValueFinder(Protocol):
+    def find_values(self, text: str) -> list[ValueMatch]: ...
+
+
+def fold(text: str) -> str:
+    """Full-width forms to ASCII (NFKC) and case folded: the form every comparison uses."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def question_key(text: str) -> str:
+    """A question without case, width, spaces and punctuation: equal keys, same question."""
+    return _PUNCTUATION.sub("", fold(text))
 
 
 def terms(text: str) -> list[str]:
@@ -32,86 +102,347 @@ def terms(text: str) -> list[str]:
     return out
 
 
+def skeleton(sql: str) -> str:
+    """The SQL with its literals replaced and its spacing and case normalized."""
+    return " ".join(_SQL_LITERAL.sub("?", sql).lower().split())
+
+
+def values_fingerprint(snapshot: SchemaSnapshot | None) -> frozenset[str]:
+    """The values masking can find: a new snapshot with the same ones needs no new index."""
+    if snapshot is None:
+        return frozenset()
+    return frozenset(
+        normalize(value)
+        for table in snapshot.tables
+        for column in table.columns
+        for value in column.known_values
+        if indexable(value)
+    )
+
+
+class Masker:
+    """Replaces what varies between askings of one question by a placeholder of its kind."""
+
+    def __init__(self, values: SchemaSnapshot | None = None) -> None:
+        self._values = values
+        self.fingerprint = values_fingerprint(values)
+
+    def __call__(self, question: str) -> str:
+        text = fold(question)
+        spans: list[tuple[int, int, str]] = []
+        found: list[tuple[Iterable[tuple[int, int]], str]] = [
+            (((m.start(), m.end()) for m in _QUOTED.finditer(text)), QUOTED),
+            (((m.start, m.end) for m in self._found_values(text)), VALUE),
+            (((m.start(), m.end()) for m in _DATE.finditer(text)), DATE),
+            (((m.start(), m.end()) for m in _NUMBER.finditer(text)), NUMBER),
+        ]
+        for matches, placeholder in found:
+            for start, end in matches:
+                if all(end <= s or start >= e for s, e, _ in spans):
+                    spans.append((start, end, placeholder))
+        out, at = [], 0
+        for start, end, placeholder in sorted(spans):
+            out += [text[at:start], placeholder]
+            at = end
+        out.append(text[at:])
+        return "".join(out)
+
+    def _found_values(self, text: str) -> list[ValueMatch]:
+        return self._values.find_values(text) if self._values is not None else []
+
+
+class Shot(NamedTuple):
+    """What the prompt needs of an example."""
+
+    id: int
+    question: str
+    sql: str
+
+
 @dataclass(frozen=True)
 class Scored:
-    example: Example
+    example: Shot
     score: float
 
 
-class Bm25Index:
-    """In-memory BM25; adding or replacing one document touches only that document's terms."""
+class _Doc(NamedTuple):
+    shot: Shot
+    masked: str
+    skeleton: str
 
-    k1 = 1.5
+
+def _postings() -> tuple[array[int], array[float]]:
+    return array("i"), array("f")
+
+
+class ExampleIndex:
+    """BM25 over the masked questions, as postings in flat arrays scored with numpy: a hundred
+    thousand examples fit in tens of megabytes and a question is scored in milliseconds."""
+
+    k1 = 1.2
     b = 0.75
 
-    def __init__(self) -> None:
-        self._docs: dict[int, tuple[Example, Counter[str], int]] = {}
+    def __init__(self, masker: Masker | None = None) -> None:
+        self.masker = masker or Masker()
+        self._slot_of: dict[int, int] = {}
+        self._docs: list[_Doc | None] = []
+        self._lengths: array[float] = array("f")
+        self._alive: array[float] = array("f")
+        self._postings: dict[str, tuple[array[int], array[float]]] = {}
         self._df: Counter[str] = Counter()
-        self._total_len = 0
+        self._total_length = 0
+        self._by_key: dict[str, int] = {}
+        self._norm: tuple[tuple[int, int, int], np.ndarray] | None = None
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._slot_of)
 
-    def upsert(self, example: Example) -> None:
-        self.remove(example.id)
-        counts = Counter(terms(example.question))
+    def shots(self) -> list[Shot]:
+        return [doc.shot for doc in self._docs if doc is not None]
+
+    def upsert(self, shot: Shot) -> None:
+        self.remove(shot.id)
+        masked = self.masker(shot.question)
+        counts = Counter(terms(masked))
+        slot = len(self._docs)
+        self._docs.append(_Doc(shot, masked, skeleton(shot.sql)))
         length = sum(counts.values())
-        self._docs[example.id] = (example, counts, length)
+        self._lengths.append(length)
+        self._alive.append(1.0)
+        for term, tf in counts.items():
+            slots, tfs = self._postings.get(term) or self._postings.setdefault(term, _postings())
+            slots.append(slot)
+            tfs.append(tf)
         self._df.update(counts.keys())
-        self._total_len += length
+        self._total_length += length
+        self._slot_of[shot.id] = slot
+        self._by_key[question_key(shot.question)] = shot.id
 
     def remove(self, example_id: int) -> None:
-        old = self._docs.pop(example_id, None)
-        if old is not None:
-            _, counts, length = old
-            self._df.subtract(counts.keys())
-            self._total_len -= length
+        slot = self._slot_of.pop(example_id, None)
+        if slot is None:
+            return
+        doc = self._docs[slot]
+        assert doc is not None  # a live slot always holds its document
+        self._docs[slot] = None
+        self._alive[slot] = 0.0
+        self._df.subtract(set(terms(doc.masked)))
+        self._total_length -= int(self._lengths[slot])
+        key = question_key(doc.shot.question)
+        if self._by_key.get(key) == example_id:
+            del self._by_key[key]
+        if len(self._docs) - len(self._slot_of) > max(1024, len(self._slot_of)):
+            self._compact()
+
+    def _compact(self) -> None:
+        fresh = ExampleIndex(self.masker)
+        for shot in self.shots():
+            fresh.upsert(shot)
+        self.__dict__.update(fresh.__dict__)
 
     def search(self, question: str, k: int) -> list[Scored]:
-        if not self._docs or k <= 0:
+        if not self._slot_of or k <= 0:
             return []
-        query = set(terms(question))
-        n = len(self._docs)
-        avg_len = self._total_len / n or 1.0
-        idf = {t: math.log(1 + (n - self._df[t] + 0.5) / (self._df[t] + 0.5)) for t in query}
-        scored = []
-        for example, counts, length in self._docs.values():
-            score = 0.0
-            norm = self.k1 * (1 - self.b + self.b * length / avg_len)
-            for term in query:
-                tf = counts.get(term)
-                if tf:
-                    score += idf[term] * tf * (self.k1 + 1) / (tf + norm)
-            if score > 0:
-                scored.append(Scored(example, score))
-        scored.sort(key=lambda s: (-s.score, s.example.id))
-        return scored[:k]
+        masked = self.masker(question)
+        scores = self._bm25(set(terms(masked)))
+        count = max(CANDIDATES, 4 * k)
+        if len(scores) > count:
+            top = np.argpartition(-scores, count - 1)[:count]
+        else:
+            top = np.arange(len(scores))
+        top = top[scores[top] > 0]
+        best = float(scores[top].max()) if len(top) else 1.0
+        key = question_key(question)
+        ranked: list[Scored] = []
+        for slot in top.tolist():
+            doc = self._docs[slot]
+            assert doc is not None  # dead slots score 0
+            similarity = _dice(key, question_key(doc.shot.question))
+            ranked.append(Scored(doc.shot, float(scores[slot]) / best + RAW_WEIGHT * similarity))
+        ranked.sort(key=lambda s: (-s.score, s.example.id))
+        return self._distinct(self._same_first(key, ranked), k)
+
+    def _length_norms(self) -> np.ndarray:
+        """BM25's length normalization per slot, computed again only after a change."""
+        n = len(self._slot_of)
+        key = (len(self._docs), n, self._total_length)
+        if self._norm is None or self._norm[0] != key:
+            lengths = np.frombuffer(self._lengths, dtype=np.float32)
+            norm = self.k1 * (1 - self.b + self.b * lengths / (self._total_length / n or 1.0))
+            self._norm = key, norm
+        return self._norm[1]
+
+    def _bm25(self, query: set[str]) -> np.ndarray:
+        n = len(self._slot_of)
+        norm = self._length_norms()
+        scores = np.zeros(len(self._docs), dtype=np.float32)
+        for term in query:
+            df = self._df.get(term, 0)
+            if df <= 0:
+                continue
+            slots_array, tfs_array = self._postings[term]
+            slots = np.frombuffer(slots_array, dtype=np.intc)
+            tf = np.frombuffer(tfs_array, dtype=np.float32)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            scores[slots] += idf * tf * (self.k1 + 1) / (tf + norm[slots])
+        scores *= np.frombuffer(self._alive, dtype=np.float32)
+        return scores
+
+    def _same_first(self, key: str, ranked: list[Scored]) -> list[Scored]:
+        """The stored question equal to this one, or else the first one nearly equal, first."""
+        same = self._by_key.get(key)
+        if same is not None:
+            doc = self._docs[self._slot_of[same]]
+            assert doc is not None
+            first = Scored(doc.shot, SAME_QUESTION)
+        else:
+            near = (s for s in ranked if _nearly_equal(key, question_key(s.example.question)))
+            found = next(near, None)
+            if found is None:
+                return ranked
+            first = Scored(found.example, SAME_QUESTION)
+        return [first, *(s for s in ranked if s.example.id != first.example.id)]
+
+    def _distinct(self, ranked: list[Scored], k: int) -> list[Scored]:
+        """The first k, leaving out an example that teaches what one before it taught."""
+        chosen: list[Scored] = []
+        seen: set[str] = set()
+        for scored in ranked:
+            doc = self._docs[self._slot_of[scored.example.id]]
+            assert doc is not None
+            shape = f"{question_key(doc.masked)}\n{doc.skeleton}"
+            sql = " ".join(doc.shot.sql.lower().split())
+            if shape in seen or sql in seen:
+                continue
+            seen.update((shape, sql))
+            chosen.append(scored)
+            if len(chosen) == k:
+                break
+        return chosen
+
+
+def _nearly_equal(a: str, b: str) -> bool:
+    matcher = difflib.SequenceMatcher(None, a, b)
+    return (
+        matcher.real_quick_ratio() >= NEAR_EXACT
+        and matcher.quick_ratio() >= NEAR_EXACT
+        and matcher.ratio() >= NEAR_EXACT
+    )
+
+
+def _dice(a: str, b: str) -> float:
+    """Character-bigram overlap of two strings, 0 to 1."""
+    grams_a = Counter(a[i : i + 2] for i in range(len(a) - 1))
+    grams_b = Counter(b[i : i + 2] for i in range(len(b) - 1))
+    total = sum(grams_a.values()) + sum(grams_b.values())
+    return 2 * sum((grams_a & grams_b).values()) / total if total else 0.0
+
+
+def shot(example: Example) -> Shot:
+    return Shot(example.id, example.question, example.sql)
+
+
+def build_index(shots: Iterable[Shot], masker: Masker) -> ExampleIndex:
+    index = ExampleIndex(masker)
+    for item in shots:
+        index.upsert(item)
+    return index
+
+
+# An index that has not heard from the store for this long may have missed deletions whose
+# tombstones are gone: it starts over from an empty index.
+STALE_SECONDS = TOMBSTONE_DAYS * 86_400 * 0.9
+# More changes than this at once are indexed in a fresh index off the event loop.
+IN_PLACE_CHANGES = 256
 
 
 class ExampleRetriever:
-    """Loads the store into the index on first use, then keeps it current on every add."""
+    """The store's examples, indexed in memory and kept current: `sync` reads what changed in
+    the store since the last read (an instance's own writes, and other instances' ones when
+    `ExamplesFollower` wakes it) and applies it to the index."""
 
-    def __init__(self, store: ExamplesStore) -> None:
+    def __init__(
+        self,
+        store: ExamplesStore,
+        values: Callable[[], SchemaSnapshot | None] = lambda: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
-        self._index = Bm25Index()
-        self._loaded = False
+        self._values = values
+        self._clock = clock
+        self._index = ExampleIndex()
+        self._version = 0
+        self._synced_at: float | None = None
         self._lock = asyncio.Lock()
+        self._seen_values: SchemaSnapshot | None = None
+        self._remasking: asyncio.Task[None] | None = None
 
-    async def _ensure_loaded(self) -> None:
-        if self._loaded:
-            return
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    async def sync(self) -> None:
         async with self._lock:
-            if not self._loaded:
-                for example in await self.store.list():
-                    self._index.upsert(example)
-                self._loaded = True
+            fresh = self._synced_at is None or self._clock() - self._synced_at > STALE_SECONDS
+            since = 0 if fresh else self._version
+            changes = await self.store.changes_since(since)
+            masker = Masker(self._values()) if fresh else self._index.masker
+            if fresh or len(changes.upserted) > IN_PLACE_CHANGES:
+                kept = [] if fresh else self._index.shots()
+                gone = {*changes.deleted, *(e.id for e in changes.upserted)}
+                shots = [s for s in kept if s.id not in gone] + list(map(shot, changes.upserted))
+                self._index = await asyncio.to_thread(build_index, shots, masker)
+            else:
+                for example in changes.upserted:
+                    self._index.upsert(shot(example))
+                for example_id in changes.deleted:
+                    self._index.remove(example_id)
+            self._version, self._synced_at = changes.version, self._clock()
 
     async def top_k(self, question: str, k: int) -> list[Scored]:
-        await self._ensure_loaded()
+        if self._synced_at is None:
+            await self.sync()
+        self._remask_if_values_changed()
         return self._index.search(question, k)
 
-    async def add(self, question: str, sql: str) -> Example:
-        example = await self.store.add(question, sql)
-        if self._loaded:
-            self._index.upsert(example)
+    def _remask_if_values_changed(self) -> None:
+        """A schema whose values changed re-masks every example, in the background; the old
+        index serves meanwhile."""
+        values = self._values()
+        if values is self._seen_values or self._remasking is not None:
+            return
+        self._seen_values = values
+        masker = Masker(values)
+        if masker.fingerprint != self._index.masker.fingerprint:
+            self._remasking = asyncio.create_task(self._remask(masker))
+
+    async def _remask(self, masker: Masker) -> None:
+        try:
+            async with self._lock:
+                shots = self._index.shots()
+                self._index = await asyncio.to_thread(build_index, shots, masker)
+        finally:
+            self._remasking = None
+
+    async def add(self, pair: Pair, source: ExampleSource = "api") -> tuple[Example, Outcome]:
+        stored = await self.store.add(pair, source)
+        await self.sync()
+        return stored
+
+    async def update(self, example_id: int, pair: Pair) -> Example | None:
+        example = await self.store.update(example_id, pair)
+        await self.sync()
         return example
+
+    async def delete(self, example_id: int) -> Example | None:
+        example = await self.store.delete(example_id)
+        await self.sync()
+        return example
+
+    async def close(self) -> None:
+        if self._remasking is not None:
+            self._remasking.cancel()
+            await asyncio.gather(self._remasking, return_exceptions=True)

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from txt2sql_api.answers import RecentAnswers
 from txt2sql_api.config import Settings
+from txt2sql_api.feedback import Teacher
 from txt2sql_api.keys import KeyRing
 from txt2sql_api.limits import StreamSlots
 from txt2sql_api.metrics import Metrics
@@ -29,3 +31,5 @@ class AppState:
     schema_cache: SchemaCache | None = None
     retriever: ExampleRetriever | None = None
     answerer: Answerer | None = None
+    answers: RecentAnswers | None = None
+    teacher: Teacher | None = None

@@ -93,6 +93,8 @@ async def _events(
                 events: AsyncIterator[StreamEvent] = _no_database()
             else:
                 events = state.answerer.answer(ask.question, execute=ask.execute, shutdown=shutdown)
+                if state.answers is not None:  # kept for feedback on this answer
+                    events = state.answers.recorded(events, request_id, ask.question)
             async for event in state.observer.watch(events, ask.question):
                 event_id += 1
                 yield _encode(event, event_id)

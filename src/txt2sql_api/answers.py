@@ -1,0 +1,126 @@
+"""The recent answers, kept so that feedback can name one by its request id: the question and
+the SQL the answer ended with. The table is bounded by age and by count, pruned as answers are
+recorded (at most once a minute per instance)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Literal
+
+import asyncpg
+
+from txt2sql_api.events import SqlEvent, StreamEvent
+from txt2sql_api.meta_schema import S, ensure_schema
+
+logger = logging.getLogger(__name__)
+
+Verdict = Literal["up", "down"]
+PRUNE_EVERY_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class RecordedAnswer:
+    request_id: str
+    question: str
+    sql: str | None
+
+
+@dataclass(frozen=True)
+class AnswerLimits:
+    keep_seconds: float
+    keep_max: int
+    acquire_timeout: float
+
+
+class RecentAnswers:
+    def __init__(self, pool: asyncpg.Pool, limits: AnswerLimits) -> None:
+        self._pool = pool
+        self._limits = limits
+        self._pruned_at: float | None = None
+        self._schema_ready = False
+
+    async def _execute(self, query: str, *args: object) -> list[asyncpg.Record]:
+        async with self._pool.acquire(timeout=self._limits.acquire_timeout) as conn:
+            if not self._schema_ready:
+                await ensure_schema(conn)
+                self._schema_ready = True
+            return await conn.fetch(query, *args)
+
+    async def record(self, answer: RecordedAnswer) -> None:
+        await self._execute(
+            f"""
+            INSERT INTO {S}.answers (request_id, question, sql) VALUES ($1, $2, $3)
+            ON CONFLICT (request_id) DO NOTHING
+            """,
+            answer.request_id,
+            answer.question,
+            answer.sql,
+        )
+        now = time.monotonic()
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY_SECONDS:
+            self._pruned_at = now
+            await self.prune()
+
+    async def prune(self) -> None:
+        await self._execute(
+            f"""
+            DELETE FROM {S}.answers
+            WHERE created_at < now() - make_interval(secs => $1)
+               OR created_at < (SELECT created_at FROM {S}.answers
+                                ORDER BY created_at DESC OFFSET $2 - 1 LIMIT 1)
+            """,
+            self._limits.keep_seconds,
+            self._limits.keep_max,
+        )
+
+    async def get(self, request_id: str) -> RecordedAnswer | None:
+        """The answer, unless it is older than the age limit (pruned or not yet)."""
+        rows = await self._execute(
+            f"""
+            SELECT request_id, question, sql FROM {S}.answers
+            WHERE request_id = $1 AND created_at >= now() - make_interval(secs => $2)
+            """,
+            request_id,
+            self._limits.keep_seconds,
+        )
+        return RecordedAnswer(**dict(rows[0])) if rows else None
+
+    async def set_feedback(
+        self,
+        request_id: str,
+        verdict: Verdict,
+        corrected_sql: str | None,
+        example_id: int | None,
+    ) -> None:
+        await self._execute(
+            f"""
+            UPDATE {S}.answers
+            SET verdict = $2, corrected_sql = $3, example_id = $4, feedback_at = now()
+            WHERE request_id = $1
+            """,
+            request_id,
+            verdict,
+            corrected_sql,
+            example_id,
+        )
+
+    async def recorded(
+        self, events: AsyncIterator[StreamEvent], request_id: str, question: str
+    ) -> AsyncIterator[StreamEvent]:
+        """Passes an answer's events on, then records the answer before the stream's `done`,
+        so that feedback sent as soon as `done` arrives finds it."""
+        sql: str | None = None
+        async for event in events:
+            if isinstance(event, SqlEvent):
+                sql = event.sql
+            yield event
+        try:
+            async with asyncio.timeout(self._limits.acquire_timeout):
+                await self.record(RecordedAnswer(request_id, question, sql))
+        except Exception:
+            # Recording is for later feedback: a failure never costs the answer itself.
+            logger.warning("could not record the answer for feedback", exc_info=True)
