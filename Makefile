@@ -44,4 +44,6 @@ test: lint system-packages
 	$(BIN)/pytest
 
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run streams
+	$(BIN)/python -m bench.run schema
+	$(BIN)/python -m bench.run examples

@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument(
         "which", nargs="?", default="streams", choices=("streams", "schema", "examples")
     )
-    parser.add_argument("--streams", default="1,100,500,1000", help="concurrency levels")
+    parser.add_argument("--streams", default="1,100,200,500,1000", help="concurrency levels")
     parser.add_argument("--first-token", type=float, default=0.2, help="upstream's own TTFT, s")
     parser.add_argument("--gap", type=float, default=0.1, help="upstream's gap between chunks, s")
     args = parser.parse_args()
@@ -44,12 +44,7 @@ def main() -> None:
 
     upstream = streams.Upstream(args.first_token, args.gap)
     levels = [int(n) for n in args.streams.split(",")]
-    result = streams.report(streams.run(levels, upstream), upstream)
-    result["machine"] = machine()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "streams.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"machine: {result['machine']}")
-    print(streams.markdown(result))
+    write("streams", streams.report(streams.run(levels, upstream), upstream), streams.markdown)
 
 
 def write(name: str, result: dict[str, Any], markdown: Callable[[dict[str, Any]], str]) -> None:

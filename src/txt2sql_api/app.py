@@ -23,6 +23,7 @@ from txt2sql_api.examples_follow import ExamplesFollower
 from txt2sql_api.examples_store import ExamplesStore
 from txt2sql_api.execute import QueryLimits, writable_tables
 from txt2sql_api.feedback import Teacher
+from txt2sql_api.gc_freeze import freeze_long_lived
 from txt2sql_api.keys import KeyRing, read_keys
 from txt2sql_api.limits import StreamSlots
 from txt2sql_api.llm import DashScopeClient
@@ -84,6 +85,7 @@ async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metric
     retriever = ExampleRetriever(
         ExamplesStore(meta_pool, timeout),
         values=lambda: schema_cache.current.snapshot if schema_cache.current else None,
+        on_rebuilt=freeze_long_lived,
     )
     stack.push_async_callback(retriever.close)
     follower = ExamplesFollower(
@@ -182,7 +184,7 @@ async def _schema_cache(
         exclude=settings.tables_exclude,
         samples=SampleLimits.of(settings),
     )
-    cache = SchemaCache(source.load, settings.schema_ttl_seconds)
+    cache = SchemaCache(source.load, settings.schema_ttl_seconds, on_loaded=freeze_long_lived)
     stack.push_async_callback(cache.close)
     # Warm up in the background: the first question should not wait for the catalog or the
     # tokenizer, and a database that is down must not stop the service from starting.

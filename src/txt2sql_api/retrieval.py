@@ -31,6 +31,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 import numpy as np
@@ -253,11 +254,12 @@ class ExampleIndex:
         top = top[scores[top] > 0]
         best = float(scores[top].max()) if len(top) else 1.0
         key = question_key(question)
+        grams = _bigrams(key)
         ranked: list[Scored] = []
         for slot in top.tolist():
             doc = self._docs[slot]
             assert doc is not None  # dead slots score 0
-            similarity = _dice(key, question_key(doc.shot.question))
+            similarity = _dice(grams, _bigrams(question_key(doc.shot.question)))
             ranked.append(Scored(doc.shot, float(scores[slot]) / best + RAW_WEIGHT * similarity))
         ranked.sort(key=lambda s: (-s.score, s.example.id))
         return self._distinct(self._same_first(key, ranked), k)
@@ -330,12 +332,16 @@ def _nearly_equal(a: str, b: str) -> bool:
     )
 
 
-def _dice(a: str, b: str) -> float:
-    """Character-bigram overlap of two strings, 0 to 1."""
-    grams_a = Counter(a[i : i + 2] for i in range(len(a) - 1))
-    grams_b = Counter(b[i : i + 2] for i in range(len(b) - 1))
-    total = sum(grams_a.values()) + sum(grams_b.values())
-    return 2 * sum((grams_a & grams_b).values()) / total if total else 0.0
+# Cached: the same stored questions come up as candidates again and again.
+@lru_cache(maxsize=8192)
+def _bigrams(text: str) -> Counter[str]:
+    return Counter(text[i : i + 2] for i in range(len(text) - 1))
+
+
+def _dice(grams_a: Counter[str], grams_b: Counter[str]) -> float:
+    """Character-bigram overlap of two strings' bigrams (from `_bigrams`, never changed), 0 to 1."""
+    total = grams_a.total() + grams_b.total()
+    return 2 * (grams_a & grams_b).total() / total if total else 0.0
 
 
 def shot(example: Example) -> Shot:
@@ -366,9 +372,11 @@ class ExampleRetriever:
         store: ExamplesStore,
         values: Callable[[], SchemaSnapshot | None] = lambda: None,
         clock: Callable[[], float] = time.monotonic,
+        on_rebuilt: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self._values = values
+        self._on_rebuilt = on_rebuilt
         self._clock = clock
         self._index = ExampleIndex()
         self._version = 0
@@ -394,7 +402,7 @@ class ExampleRetriever:
                 kept = [] if fresh else self._index.shots()
                 gone = {*changes.deleted, *(e.id for e in changes.upserted)}
                 shots = [s for s in kept if s.id not in gone] + list(map(shot, changes.upserted))
-                self._index = await asyncio.to_thread(build_index, shots, masker)
+                self._rebuilt(await asyncio.to_thread(build_index, shots, masker))
             else:
                 for example in changes.upserted:
                     self._index.upsert(shot(example))
@@ -423,9 +431,14 @@ class ExampleRetriever:
         try:
             async with self._lock:
                 shots = self._index.shots()
-                self._index = await asyncio.to_thread(build_index, shots, masker)
+                self._rebuilt(await asyncio.to_thread(build_index, shots, masker))
         finally:
             self._remasking = None
+
+    def _rebuilt(self, index: ExampleIndex) -> None:
+        self._index = index
+        if self._on_rebuilt is not None:
+            self._on_rebuilt()
 
     async def add(self, pair: Pair, source: ExampleSource = "api") -> tuple[Example, Outcome]:
         stored = await self.store.add(pair, source)

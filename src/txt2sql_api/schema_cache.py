@@ -56,9 +56,11 @@ class SchemaCache:
         load: Callable[[], Awaitable[SchemaSnapshot]],
         ttl_seconds: float,
         clock: Callable[[], float] = time.monotonic,
+        on_loaded: Callable[[], None] | None = None,
     ) -> None:
         self._load = load
         self._ttl = ttl_seconds
+        self._on_loaded = on_loaded
         self._clock = clock
         self._current: LoadedSchema | None = None
         self._loading: asyncio.Task[LoadedSchema] | None = None
@@ -91,6 +93,8 @@ class SchemaCache:
         # Indexing a thousand tables is CPU work: off the event loop.
         index = await asyncio.to_thread(TableIndex, snapshot)
         self._current = LoadedSchema(snapshot, index, self._clock())
+        if self._on_loaded is not None:
+            self._on_loaded()
         return self._current
 
     def _finished(self, task: asyncio.Task[LoadedSchema]) -> None:
