@@ -12,6 +12,7 @@ import asyncpg
 from pydantic import BaseModel, Field, field_validator
 
 from txt2sql_api.meta_schema import S, ensure_schema
+from txt2sql_api.text_input import StorableText
 
 if TYPE_CHECKING:
     from txt2sql_api.db import Conn
@@ -63,10 +64,12 @@ def _trimmed(value: str) -> str:
 class ExampleIn(BaseModel):
     """A pair as a user sends it (API body, a line of an import)."""
 
-    question: str = Field(pattern=r"\S", examples=["沈塘桥地铁站的信息"])
-    sql: str = Field(pattern=r"\S", examples=["SELECT * FROM dtzpt WHERE zdmc = '沈塘桥'"])
-    note: str | None = Field(default=None, description="Why this pair is right, for people.")
-    tags: list[Annotated[str, Field(pattern=r"\S", max_length=100)]] = Field(
+    question: StorableText = Field(pattern=r"\S", examples=["沈塘桥地铁站的信息"])
+    sql: StorableText = Field(pattern=r"\S", examples=["SELECT * FROM dtzpt WHERE zdmc = '沈塘桥'"])
+    note: StorableText | None = Field(
+        default=None, description="Why this pair is right, for people."
+    )
+    tags: list[Annotated[StorableText, Field(pattern=r"\S", max_length=100)]] = Field(
         default_factory=list, max_length=MAX_TAGS, examples=[["站点"]]
     )
 

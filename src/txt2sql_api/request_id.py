@@ -13,7 +13,9 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 # The caller's key fingerprint, once access control has identified it (access.py).
 caller_var: ContextVar[str] = ContextVar("caller", default="-")
 
-_ACCEPTED = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# What a client may choose as its request id; anything else gets one made up.
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+_ACCEPTED = re.compile(REQUEST_ID_PATTERN)
 
 
 class RequestIdMiddleware:

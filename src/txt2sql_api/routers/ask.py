@@ -16,6 +16,7 @@ from txt2sql_api.openapi import ASK_RESPONSES
 from txt2sql_api.request_id import request_id_var
 from txt2sql_api.shutdown import ShutdownSignal
 from txt2sql_api.state import AppState
+from txt2sql_api.text_input import StorableText
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,8 @@ router = APIRouter(prefix="/v1", tags=["ask"])
 
 
 class AskRequest(BaseModel):
-    question: str = Field(
+    # Storable: the question is kept with the answer, for feedback.
+    question: StorableText = Field(
         pattern=r"\S",  # documents "not blank" in the schema; the validator still trims
         description="The question, in any language; trimmed, never blank.",
         examples=["沈塘桥地铁站的信息"],

@@ -11,6 +11,7 @@ from txt2sql_api.examples_store import Example, ExampleIn, QuestionTaken
 from txt2sql_api.feedback import Refused
 from txt2sql_api.openapi import EXAMPLE_PAIR, ErrorDetail, json_example
 from txt2sql_api.sql_check import check_sql
+from txt2sql_api.text_input import StorableText
 
 router = APIRouter(prefix="/v1/examples", tags=["examples"])
 
@@ -86,7 +87,7 @@ async def list_examples(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
     q: Annotated[
-        str | None,
+        StorableText | None,
         Query(
             max_length=200,
             description="Only pairs whose question, SQL or note contain this text "

@@ -8,20 +8,21 @@ from txt2sql_api.deps import TeacherDep
 from txt2sql_api.examples_store import Example
 from txt2sql_api.feedback import Refused, UnknownAnswer
 from txt2sql_api.openapi import EXAMPLE_PAIR, ErrorDetail, json_example
+from txt2sql_api.request_id import REQUEST_ID_PATTERN
 from txt2sql_api.routers.examples import refused
+from txt2sql_api.text_input import StorableText
 
 router = APIRouter(prefix="/v1/feedback", tags=["examples"])
 
 
 class FeedbackIn(BaseModel):
     request_id: str = Field(
-        min_length=1,
-        max_length=100,
+        pattern=REQUEST_ID_PATTERN,
         description="The answer's id: its `done` event's `request_id` (and `X-Request-ID`).",
         examples=["5f0e8c1d2b3a49f6a7e8d9c0b1a2f3e4"],
     )
     verdict: Verdict = Field(description="`up`: the answer's SQL is right; `down`: it is not.")
-    corrected_sql: str | None = Field(
+    corrected_sql: StorableText | None = Field(
         default=None,
         pattern=r"\S",
         description="With `down`: the right SQL; the question and it become an example.",
