@@ -22,9 +22,8 @@ import httpx
 import psutil
 import uvloop
 
-from tests.pg import Databases, admin_dsn
+from tests.pg import Databases, admin_dsn, new_demo_database
 from tests.serve_process import free_port, serve_process
-from txt2sql_api.demo.loader import load_demo
 
 API_KEY = "sk-bench"
 QUESTION = "沈塘桥地铁站的信息"
@@ -180,16 +179,10 @@ async def run_level(base_url: str, pid: int, streams: int, upstream: Upstream) -
     )
 
 
-async def demo_database(databases: Databases) -> str:
-    url = await databases.create()
-    await load_demo(url)
-    return url
-
-
 def run(levels: list[int], upstream: Upstream) -> list[Level]:
     with admin_dsn() as admin:
         databases = Databases(admin)
-        database_url = asyncio.run(demo_database(databases))
+        database_url = asyncio.run(new_demo_database(databases))
         try:
             with standin_process(upstream) as upstream_url:
                 env = {

@@ -9,12 +9,11 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from tests.pg import Databases, admin_dsn
+from tests.pg import Databases, admin_dsn, new_demo_database
 from tests.serve_process import serve
 from tests.standin.dashscope_server import DashScopeStandIn
 from txt2sql_api.app import create_app
 from txt2sql_api.config import Settings
-from txt2sql_api.demo.loader import load_demo
 
 TEST_API_KEY = "sk-test-standin"
 
@@ -30,12 +29,6 @@ async def databases(pg_admin: str) -> AsyncIterator[Databases]:
     dbs = Databases(pg_admin)
     yield dbs
     await dbs.drop_all()
-
-
-async def new_demo_database(databases: Databases) -> str:
-    url = await databases.create()
-    await load_demo(url)
-    return url
 
 
 @pytest.fixture(scope="session")

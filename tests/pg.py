@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from txt2sql_api.demo.loader import load_demo
+
 LOCAL_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -102,3 +104,10 @@ async def wait_for_activity(url: str, marker: str, *, present: bool) -> None:
     finally:
         await conn.close()
     raise AssertionError(f"query {marker} {'never started' if present else 'still running'}")
+
+
+async def new_demo_database(databases: Databases) -> str:
+    """A throwaway database holding the demo (tests and benchmarks)."""
+    url = await databases.create()
+    await load_demo(url)
+    return url

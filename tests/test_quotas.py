@@ -12,7 +12,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from tests.conftest import TEST_API_KEY, ClientFactory
+from tests.conftest import ClientFactory, demo_server_env
 from tests.serve_process import serve
 from tests.standin.dashscope_server import DashScopeStandIn, Script
 from tests.test_access import KEY, OTHER_KEY, keyed
@@ -108,10 +108,7 @@ def test_a_client_that_hangs_up_gives_its_stream_slot_back(
 ) -> None:
     """Through a real server: only a real connection can be hung up on."""
     standin.default = Script(content=ANSWER, chunk_size=4, hang=True)
-    env = {
-        "DATABASE_URL": demo_db,
-        "DASHSCOPE_API_KEY": TEST_API_KEY,
-        "DASHSCOPE_HTTP_BASE_URL": standin.base_url,
+    env = demo_server_env(demo_db, standin) | {
         "TXT2SQL_API_KEYS": KEY,
         "TXT2SQL_MAX_STREAMS_PER_KEY": "1",
     }

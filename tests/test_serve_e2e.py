@@ -12,7 +12,7 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
-from tests.conftest import TEST_API_KEY
+from tests.conftest import TEST_API_KEY, demo_server_env
 from tests.pg import wait_for_activity
 from tests.serve_process import serve
 from tests.standin.dashscope_server import DashScopeStandIn, Script
@@ -114,12 +114,7 @@ def test_hanging_up_during_execution_cancels_the_query(
 ) -> None:
     marker = f"hangup_{uuid.uuid4().hex[:8]}"
     slow = f"SELECT count(*) AS {marker} FROM generate_series(1, 10000000000)"
-    env = {
-        "DATABASE_URL": demo_db,
-        "DASHSCOPE_API_KEY": TEST_API_KEY,
-        "DASHSCOPE_HTTP_BASE_URL": standin_server.base_url,
-        "TXT2SQL_STATEMENT_TIMEOUT_SECONDS": "120",
-    }
+    env = demo_server_env(demo_db, standin_server) | {"TXT2SQL_STATEMENT_TIMEOUT_SECONDS": "120"}
     standin.push(Script(content=f"慢查询。\n```sql\n{slow}\n```"))
     with serve(env) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
         body = {"question": QUESTION, "execute": True}

@@ -16,7 +16,7 @@ import httpx
 import psutil
 from httpx_sse import aconnect_sse, connect_sse
 
-from tests.conftest import TEST_API_KEY
+from tests.conftest import demo_server_env
 from tests.serve_process import serve_process
 from tests.standin.dashscope_server import DashScopeStandIn, Script
 
@@ -25,11 +25,9 @@ LONG_ANSWER = "我理解您想查看沈塘桥站的基本信息。" * 200 + "\n`
 
 
 def server_env(demo_db: str, standin: DashScopeStandIn, **settings: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": demo_db,
-        "DASHSCOPE_API_KEY": TEST_API_KEY,
-        "DASHSCOPE_HTTP_BASE_URL": standin.base_url,
-        **{f"TXT2SQL_{name.upper()}": value for name, value in settings.items()},
+    """`demo_server_env` with these settings (by field name) on top."""
+    return demo_server_env(demo_db, standin) | {
+        f"TXT2SQL_{name.upper()}": value for name, value in settings.items()
     }
 
 

@@ -141,7 +141,7 @@ async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metric
     return state
 
 
-async def _known_tables(schema_cache: SchemaCache) -> set[tuple[str, str]]:
+async def _known_tables(schema_cache: SchemaCache) -> frozenset[tuple[str, str]]:
     return (await schema_cache.get()).snapshot.names()
 
 

@@ -46,7 +46,7 @@ async def get_teacher(state: StateDep) -> Teacher:
     return state.teacher
 
 
-def get_schema_budget(state: StateDep) -> SchemaBudget:
+async def get_schema_budget(state: StateDep) -> SchemaBudget:
     return SchemaBudget.of(state.settings)
 
 

@@ -86,17 +86,20 @@ class SchemaSnapshot(BaseModel):
     tables: list[Table]
     loaded_at: datetime
     _by_name: dict[str, Table] = PrivateAttr(default_factory=dict)
+    _names: frozenset[tuple[str, str]] = PrivateAttr(default=frozenset())
     _values: ValueIndex = PrivateAttr(default_factory=ValueIndex)
 
     def model_post_init(self, context: object, /) -> None:
         self._by_name = {t.qualified_name: t for t in self.tables}
+        self._names = frozenset((t.schema_name, t.name) for t in self.tables)
         for table in self.tables:
             for column in table.columns:
                 self._values.add_all(column.known_values, table.qualified_name, column.name)
 
-    def names(self) -> set[tuple[str, str]]:
-        """(schema, name) of every table shown: the guard's list of known tables."""
-        return {(t.schema_name, t.name) for t in self.tables}
+    def names(self) -> frozenset[tuple[str, str]]:
+        """(schema, name) of every table shown: the guard's list of known tables (built once
+        per snapshot; every answer's guard asks for it)."""
+        return self._names
 
     def table(self, qualified_name: str) -> Table | None:
         return self._by_name.get(qualified_name)

@@ -122,8 +122,8 @@ class _SocketTracker:
             _shutdown(sock)
 
     def release(self) -> None:
-        """The call is over: its kept-alive sockets now serve the thread's next call, which an
-        abort that comes after this must not touch."""
+        """The call is over: its kept-alive sockets go back to the session pool for another
+        call, which an abort that comes after this must not touch."""
         with self._lock:
             self._sockets = []
 

@@ -106,7 +106,9 @@ class Answerer:
                 retryable=True,
             )
 
-    async def _context(self, question: str) -> tuple[set[tuple[str, str]], Pruned, list[Scored]]:
+    async def _context(
+        self, question: str
+    ) -> tuple[frozenset[tuple[str, str]], Pruned, list[Scored]]:
         """Every table the service shows (the guard's list), the ones the question needs (the
         prompt's), and the most similar examples."""
         schema = await self.schema_cache.get()
