@@ -1,4 +1,5 @@
 """Runs the benchmarks and writes their figures: `python -m bench.run [--streams 1,100]`;
+`python -m bench.run seed [--streams 1,100]` for the same streams against the seed's approach,
 `python -m bench.run schema` for the schema benchmark, `python -m bench.run examples` for example
 retrieval."""
 
@@ -13,9 +14,10 @@ from typing import Any
 
 import psutil
 
-from bench import examples, schema, streams
+from bench import examples, schema, seed, streams
 
 RESULTS = Path(__file__).resolve().parent / "results"
+STREAMS_LEVELS = "1,100,200,500,1000"
 
 
 def machine() -> str:
@@ -29,9 +31,12 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "which", nargs="?", default="streams", choices=("streams", "schema", "examples")
+        "which", nargs="?", default="streams", choices=("streams", "seed", "schema", "examples")
     )
-    parser.add_argument("--streams", default="1,100,200,500,1000", help="concurrency levels")
+    parser.add_argument(
+        "--streams",
+        help=f"concurrency levels (streams: {STREAMS_LEVELS}; seed: {seed.DEFAULT_LEVELS})",
+    )
     parser.add_argument("--first-token", type=float, default=0.2, help="upstream's own TTFT, s")
     parser.add_argument("--gap", type=float, default=0.1, help="upstream's gap between chunks, s")
     args = parser.parse_args()
@@ -43,8 +48,16 @@ def main() -> None:
         return
 
     upstream = streams.Upstream(args.first_token, args.gap)
-    levels = [int(n) for n in args.streams.split(",")]
+    if args.which == "seed":
+        levels = _levels(args.streams or seed.DEFAULT_LEVELS)
+        write("seed", streams.report(seed.run(levels, upstream), upstream), streams.markdown)
+        return
+    levels = _levels(args.streams or STREAMS_LEVELS)
     write("streams", streams.report(streams.run(levels, upstream), upstream), streams.markdown)
+
+
+def _levels(text: str) -> list[int]:
+    return [int(n) for n in text.split(",")]
 
 
 def write(name: str, result: dict[str, Any], markdown: Callable[[dict[str, Any]], str]) -> None:

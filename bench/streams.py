@@ -3,6 +3,7 @@
 Three processes: the DashScope stand-in (scripted time to first token and chunk gap), the
 service (`txt2sql-api serve` on the demo database), and this one driving N concurrent streams.
 The stand-in's own delays are subtracted, so the figures are the service's overhead.
+`run` takes the server as a parameter: bench/seed.py drives the seed's approach the same way.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -179,32 +180,42 @@ async def run_level(base_url: str, pid: int, streams: int, upstream: Upstream) -
     )
 
 
-def run(levels: list[int], upstream: Upstream) -> list[Level]:
+# Runs a server answering `POST /v1/ask` through the upstream at the given URL, ready for
+# streams up to the given level; yields its base URL and process id (the sampler watches it).
+Server = Callable[[str, int], AbstractContextManager[tuple[str, int]]]
+
+
+@contextmanager
+def service_process(upstream_url: str, most: int) -> Iterator[tuple[str, int]]:
+    """Our service: `txt2sql-api serve` on a throwaway demo database, its quotas above `most`."""
     with admin_dsn() as admin:
         databases = Databases(admin)
         database_url = asyncio.run(new_demo_database(databases))
         try:
-            with standin_process(upstream) as upstream_url:
-                env = {
-                    "DATABASE_URL": database_url,
-                    "DASHSCOPE_API_KEY": API_KEY,
-                    "DASHSCOPE_HTTP_BASE_URL": upstream_url,
-                    "TXT2SQL_MAX_STREAMS": str(max(levels) + 100),
-                    # The driver is one open-mode caller: its quotas must not be what is measured.
-                    "TXT2SQL_MAX_STREAMS_PER_KEY": str(max(levels) + 100),
-                    "TXT2SQL_RATE_LIMIT_PER_MINUTE": "1000000",
-                    "TXT2SQL_RATE_LIMIT_BURST": str(10 * max(levels)),
-                    "TXT2SQL_DB_POOL_MAX": "20",
-                    "TXT2SQL_LOG_LEVEL": "WARNING",
-                }
-                with serve_process(env) as (base_url, process):
-                    # One warm-up stream: the schema snapshot and example index load lazily.
-                    uvloop.run(run_level(base_url, process.pid, 1, upstream))
-                    return [
-                        uvloop.run(run_level(base_url, process.pid, n, upstream)) for n in levels
-                    ]
+            env = {
+                "DATABASE_URL": database_url,
+                "DASHSCOPE_API_KEY": API_KEY,
+                "DASHSCOPE_HTTP_BASE_URL": upstream_url,
+                "TXT2SQL_MAX_STREAMS": str(most + 100),
+                # The driver is one open-mode caller: its quotas must not be what is measured.
+                "TXT2SQL_MAX_STREAMS_PER_KEY": str(most + 100),
+                "TXT2SQL_RATE_LIMIT_PER_MINUTE": "1000000",
+                "TXT2SQL_RATE_LIMIT_BURST": str(10 * most),
+                "TXT2SQL_DB_POOL_MAX": "20",
+                "TXT2SQL_LOG_LEVEL": "WARNING",
+            }
+            with serve_process(env) as (base_url, process):
+                yield base_url, process.pid
         finally:
             asyncio.run(databases.drop_all())
+
+
+def run(levels: list[int], upstream: Upstream, server: Server = service_process) -> list[Level]:
+    with standin_process(upstream) as upstream_url, server(upstream_url, max(levels)) as live:
+        base_url, pid = live
+        # One warm-up stream: ours loads its schema snapshot and example index lazily.
+        uvloop.run(run_level(base_url, pid, 1, upstream))
+        return [uvloop.run(run_level(base_url, pid, n, upstream)) for n in levels]
 
 
 def report(levels: list[Level], upstream: Upstream) -> dict[str, Any]:
