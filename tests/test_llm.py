@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import TEST_API_KEY
 from tests.standin.dashscope_server import DashScopeStandIn, Script
+from tests.tcp_proxy import proxy_to
 from txt2sql_api.llm import (
     DashScopeClient,
     LlmChunk,
@@ -168,3 +169,20 @@ async def test_an_aborted_call_does_not_spoil_the_next_one(standin: DashScopeSta
     # The cut-off connection was not reused: the second call came on a new one.
     first, second = (tuple(r["peer"]) for r in standin.requests)
     assert first != second
+
+
+async def test_a_proxy_from_the_environment_is_used(
+    standin: DashScopeStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The environment is read once per session, not per call: it must still be obeyed."""
+    async with proxy_to(standin.base_url) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        llm = client()
+        for _ in range(2):
+            standin.push(Script(content="好的"))
+            chunks = [c async for c in llm.stream(MESSAGES)]
+            assert "".join(c.text for c in chunks if isinstance(c, TextDelta)) == "好的"
+        assert proxy.connections == 1
+        llm.close()

@@ -130,6 +130,19 @@ def test_upsert_replaces_and_remove_forgets() -> None:
     assert questions(index, "哪些站有电梯") == ["哪些站有电梯"]
 
 
+def test_searches_between_changes_score_as_a_fresh_index_does() -> None:
+    """Term weights are kept between questions: every change must be seen by the next one."""
+    index = index_of("沈塘桥地铁站的信息", "哪些站有电梯", "沈塘桥站的电梯")
+    index.search("沈塘桥的电梯", 5)  # weights of these terms are now kept
+    index.upsert(Shot(4, "沈塘桥站有几部电梯", "SELECT 4"))
+    index.remove(2)
+    index.search("沈塘桥的电梯", 5)
+    index.upsert(Shot(5, "电梯故障", "SELECT 5"))
+    fresh = build_index(index.shots(), Masker())
+    assert index.search("沈塘桥的电梯", 5) == fresh.search("沈塘桥的电梯", 5)
+    assert "电梯故障" in questions(index, "沈塘桥的电梯")
+
+
 def test_many_removals_compact_the_index_and_keep_the_rest() -> None:
     index = index_of(*(f"站点{i}的信息 {chr(0x4E00 + i)}" for i in range(3000)))
     for i in range(1, 2500):

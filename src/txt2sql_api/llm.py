@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import socket
 import threading
@@ -178,10 +179,19 @@ class _TrackedAdapter(HTTPAdapter):
 
 
 def _tracked_session() -> requests.Session:
+    import dashscope
+
     session = requests.Session()
     adapter = _TrackedAdapter(max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    # What requests would read from the environment on every call (a scan of os.environ for
+    # proxies, two file checks for ~/.netrc), read once per session: the API key is our own
+    # header, so netrc never applies, and the URL is always DashScope's.
+    session.proxies.update(requests.utils.get_environ_proxies(dashscope.base_http_api_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    session.verify = bundle or True
+    session.trust_env = False
     return session
 
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from txt2sql_api.config import Settings
 from txt2sql_api.introspect import SchemaSnapshot, Table
 from txt2sql_api.prompt import render_matches, render_schema, render_table
-from txt2sql_api.tokens import count_tokens
+from txt2sql_api.tokens import count_fragment_tokens, count_tokens
 from txt2sql_api.value_index import ValueMatch
 
 NAME_WEIGHT = 3.0
@@ -266,13 +266,13 @@ class TableIndex:
         """Whole tables in order while they fit; a question value is told only for the columns
         of tables sent ("正常" may be in hundreds of status columns)."""
         bare = [replace(m, holders=()) for m in matches]
-        spent = count_tokens(render_matches(bare)) + 2 if matches else 0
+        spent = count_fragment_tokens(render_matches(bare)) + 2 if matches else 0
         sent: list[int] = []
         choices: list[TableChoice] = []
         for candidate in ordered:
             table = self._tables[candidate.index]
             cost = self._cost(candidate.index) + sum(
-                count_tokens(f", {ref.table}.{ref.column}")
+                count_fragment_tokens(f", {ref.table}.{ref.column}")
                 for m in matches
                 for ref in m.holders
                 if ref.table == table.qualified_name

@@ -170,6 +170,8 @@ class _Doc(NamedTuple):
     shot: Shot
     masked: str
     skeleton: str
+    # question_key(shot.question): compared with every question asked.
+    key: str
 
 
 def _postings() -> tuple[array[int], array[float]]:
@@ -193,7 +195,9 @@ class ExampleIndex:
         self._df: Counter[str] = Counter()
         self._total_length = 0
         self._by_key: dict[str, int] = {}
-        self._norm: tuple[tuple[int, int, int], np.ndarray] | None = None
+        self._weights_of: tuple[
+            tuple[int, int, int], dict[str, tuple[np.ndarray, np.ndarray] | None]
+        ] = ((-1, -1, -1), {})
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -206,7 +210,8 @@ class ExampleIndex:
         masked = self.masker(shot.question)
         counts = Counter(terms(masked))
         slot = len(self._docs)
-        self._docs.append(_Doc(shot, masked, skeleton(shot.sql)))
+        key = question_key(shot.question)
+        self._docs.append(_Doc(shot, masked, skeleton(shot.sql), key))
         length = sum(counts.values())
         self._lengths.append(length)
         self._alive.append(1.0)
@@ -217,7 +222,7 @@ class ExampleIndex:
         self._df.update(counts.keys())
         self._total_length += length
         self._slot_of[shot.id] = slot
-        self._by_key[question_key(shot.question)] = shot.id
+        self._by_key[key] = shot.id
 
     def remove(self, example_id: int) -> None:
         slot = self._slot_of.pop(example_id, None)
@@ -229,9 +234,8 @@ class ExampleIndex:
         self._alive[slot] = 0.0
         self._df.subtract(set(terms(doc.masked)))
         self._total_length -= int(self._lengths[slot])
-        key = question_key(doc.shot.question)
-        if self._by_key.get(key) == example_id:
-            del self._by_key[key]
+        if self._by_key.get(doc.key) == example_id:
+            del self._by_key[doc.key]
         if len(self._docs) - len(self._slot_of) > max(1024, len(self._slot_of)):
             self._compact()
 
@@ -259,46 +263,58 @@ class ExampleIndex:
         for slot in top.tolist():
             doc = self._docs[slot]
             assert doc is not None  # dead slots score 0
-            similarity = _dice(grams, _bigrams(question_key(doc.shot.question)))
+            similarity = _dice(grams, _bigrams(doc.key))
             ranked.append(Scored(doc.shot, float(scores[slot]) / best + RAW_WEIGHT * similarity))
         ranked.sort(key=lambda s: (-s.score, s.example.id))
         return self._distinct(self._same_first(key, ranked), k)
 
-    def _length_norms(self) -> np.ndarray:
-        """BM25's length normalization per slot, computed again only after a change."""
+    def _weights(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """A term's postings and their BM25 weights. The weights depend only on the index, not
+        on the question, so they are computed once per term until the index changes."""
+        state = (len(self._docs), len(self._slot_of), self._total_length)
+        if self._weights_of[0] != state:
+            self._weights_of = state, {}
+        cached = self._weights_of[1]
+        if term not in cached:
+            cached[term] = self._term_weights(term)
+        return cached[term]
+
+    def _term_weights(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
         n = len(self._slot_of)
-        key = (len(self._docs), n, self._total_length)
-        if self._norm is None or self._norm[0] != key:
-            lengths = np.frombuffer(self._lengths, dtype=np.float32)
-            norm = self.k1 * (1 - self.b + self.b * lengths / (self._total_length / n or 1.0))
-            self._norm = key, norm
-        return self._norm[1]
+        df = self._df.get(term, 0)
+        if df <= 0:
+            return None
+        lengths = np.frombuffer(self._lengths, dtype=np.float32)
+        slots_array, tfs_array = self._postings[term]
+        # A copy: a view kept in the cache would stop the postings array from growing.
+        slots = np.array(slots_array, dtype=np.intc)
+        tf = np.frombuffer(tfs_array, dtype=np.float32)
+        norm = self.k1 * (1 - self.b + self.b * lengths[slots] / (self._total_length / n or 1.0))
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return slots, idf * tf * (self.k1 + 1) / (tf + norm)
 
     def _bm25(self, query: set[str]) -> np.ndarray:
-        n = len(self._slot_of)
-        norm = self._length_norms()
-        scores = np.zeros(len(self._docs), dtype=np.float32)
-        for term in query:
-            df = self._df.get(term, 0)
-            if df <= 0:
-                continue
-            slots_array, tfs_array = self._postings[term]
-            slots = np.frombuffer(slots_array, dtype=np.intc)
-            tf = np.frombuffer(tfs_array, dtype=np.float32)
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            scores[slots] += idf * tf * (self.k1 + 1) / (tf + norm[slots])
+        found = [w for w in map(self._weights, query) if w is not None]
+        if not found:
+            return np.zeros(len(self._docs))
+        slots = np.concatenate([slots for slots, _ in found])
+        weights = np.concatenate([weights for _, weights in found])
+        scores = np.bincount(slots, weights, minlength=len(self._docs))
         scores *= np.frombuffer(self._alive, dtype=np.float32)
         return scores
+
+    def _doc(self, example_id: int) -> _Doc:
+        doc = self._docs[self._slot_of[example_id]]
+        assert doc is not None  # a live id's slot always holds its document
+        return doc
 
     def _same_first(self, key: str, ranked: list[Scored]) -> list[Scored]:
         """The stored question equal to this one, or else the first one nearly equal, first."""
         same = self._by_key.get(key)
         if same is not None:
-            doc = self._docs[self._slot_of[same]]
-            assert doc is not None
-            first = Scored(doc.shot, SAME_QUESTION)
+            first = Scored(self._doc(same).shot, SAME_QUESTION)
         else:
-            near = (s for s in ranked if _nearly_equal(key, question_key(s.example.question)))
+            near = (s for s in ranked if _nearly_equal(key, self._doc(s.example.id).key))
             found = next(near, None)
             if found is None:
                 return ranked
@@ -310,8 +326,7 @@ class ExampleIndex:
         chosen: list[Scored] = []
         seen: set[str] = set()
         for scored in ranked:
-            doc = self._docs[self._slot_of[scored.example.id]]
-            assert doc is not None
+            doc = self._doc(scored.example.id)
             shape = f"{question_key(doc.masked)}\n{doc.skeleton}"
             sql = " ".join(doc.shot.sql.lower().split())
             if shape in seen or sql in seen:
@@ -332,16 +347,26 @@ def _nearly_equal(a: str, b: str) -> bool:
     )
 
 
+class _Bigrams(NamedTuple):
+    counts: dict[str, int]
+    total: int
+
+
 # Cached: the same stored questions come up as candidates again and again.
 @lru_cache(maxsize=8192)
-def _bigrams(text: str) -> Counter[str]:
-    return Counter(text[i : i + 2] for i in range(len(text) - 1))
+def _bigrams(text: str) -> _Bigrams:
+    counts = Counter(text[i : i + 2] for i in range(len(text) - 1))
+    return _Bigrams(counts, max(len(text) - 1, 0))
 
 
-def _dice(grams_a: Counter[str], grams_b: Counter[str]) -> float:
+def _dice(a: _Bigrams, b: _Bigrams) -> float:
     """Character-bigram overlap of two strings' bigrams (from `_bigrams`, never changed), 0 to 1."""
-    total = grams_a.total() + grams_b.total()
-    return 2 * (grams_a & grams_b).total() / total if total else 0.0
+    if len(a.counts) > len(b.counts):
+        a, b = b, a
+    other = b.counts
+    common = sum(min(n, other[g]) for g, n in a.counts.items() if g in other)
+    total = a.total + b.total
+    return 2 * common / total if total else 0.0
 
 
 def shot(example: Example) -> Shot:

@@ -4,6 +4,7 @@ SDK (its `qwen.tiktoken` vocabulary, read from disk: no network)."""
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from typing import Any
 
 _lock = threading.Lock()
@@ -41,3 +42,10 @@ def load_tokenizer() -> None:
 
 def count_tokens(text: str) -> int:
     return len(_get().encode(text))
+
+
+@lru_cache(maxsize=4096)
+def count_fragment_tokens(text: str) -> int:
+    """`count_tokens` of a short fragment that questions repeat (a column reference, the values
+    a question names): each is counted once."""
+    return count_tokens(text)
