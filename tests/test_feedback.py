@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import asyncpg
 import httpx
@@ -157,6 +158,39 @@ async def test_recent_answers_are_pruned_by_count_and_age(db: str) -> None:
         await pool.execute("UPDATE txt2sql.answers SET created_at = now() - interval '2 hours'")
         await answers.prune()
         assert await pool.fetchval("SELECT count(*) FROM txt2sql.answers") == 0
+
+
+class CountingPool:
+    """A pool that counts the connections taken from it."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.acquired = 0
+
+    def acquire(self, **kwargs: Any) -> Any:
+        self.acquired += 1
+        return self.pool.acquire(**kwargs)
+
+
+async def test_answers_ending_together_are_written_in_one_batch(db: str) -> None:
+    async with asyncpg.create_pool(db, min_size=0, max_size=2) as pool:
+        counting = CountingPool(pool)
+        answers = RecentAnswers(
+            counting,  # type: ignore[arg-type]
+            AnswerLimits(keep_seconds=3600, keep_max=1000, acquire_timeout=5),
+        )
+        await answers.record(RecordedAnswer("alone", "问题", None))
+        before = counting.acquired
+        await asyncio.gather(
+            *(answers.record(RecordedAnswer(f"r{n}", f"问题{n}", f"SELECT {n}")) for n in range(50))
+        )
+        stored = await pool.fetch("SELECT request_id, sql FROM txt2sql.answers")
+    assert {r["request_id"]: r["sql"] for r in stored} == {
+        "alone": None,
+        **{f"r{n}": f"SELECT {n}" for n in range(50)},
+    }
+    # The first of the fifty is written alone; the other 49, waiting meanwhile, together.
+    assert counting.acquired - before <= 2
 
 
 async def test_a_failure_to_record_never_breaks_the_answer(

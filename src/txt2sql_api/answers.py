@@ -1,6 +1,10 @@
 """The recent answers, kept so that feedback can name one by its request id: the question and
 the SQL the answer ended with. The table is bounded by age and by count, pruned as answers are
-recorded (at most once a minute per instance)."""
+recorded (at most once a minute per instance).
+
+Answers that end while an earlier write is on its way are written together, in one INSERT: under
+load one pooled connection serves a batch, not one answer each, and a lone answer never waits
+for company."""
 
 from __future__ import annotations
 
@@ -42,6 +46,8 @@ class RecentAnswers:
         self._limits = limits
         self._pruned_at: float | None = None
         self._schema_ready = False
+        self._waiting: list[tuple[RecordedAnswer, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def _execute(self, query: str, *args: object) -> list[asyncpg.Record]:
         async with self._pool.acquire(timeout=self._limits.acquire_timeout) as conn:
@@ -51,19 +57,51 @@ class RecentAnswers:
             return await conn.fetch(query, *args)
 
     async def record(self, answer: RecordedAnswer) -> None:
+        """Returns once the answer is stored (with the others of its batch)."""
+        written = asyncio.get_running_loop().create_future()
+        self._waiting.append((answer, written))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_batches())
+        await written
+
+    async def _write_batches(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    await self._insert([answer for answer, _ in batch])
+                except Exception as exc:
+                    for _, written in batch:
+                        if not written.done():
+                            written.set_exception(exc)
+                    continue
+                for _, written in batch:
+                    if not written.done():
+                        written.set_result(None)
+                await self._prune_now_and_then()
+        finally:
+            self._writer = None
+
+    async def _insert(self, answers: list[RecordedAnswer]) -> None:
         await self._execute(
             f"""
-            INSERT INTO {S}.answers (request_id, question, sql) VALUES ($1, $2, $3)
+            INSERT INTO {S}.answers (request_id, question, sql)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
             ON CONFLICT (request_id) DO NOTHING
             """,
-            answer.request_id,
-            answer.question,
-            answer.sql,
+            [answer.request_id for answer in answers],
+            [answer.question for answer in answers],
+            [answer.sql for answer in answers],
         )
+
+    async def _prune_now_and_then(self) -> None:
         now = time.monotonic()
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY_SECONDS:
             self._pruned_at = now
-            await self.prune()
+            try:
+                await self.prune()
+            except Exception:
+                logger.warning("could not prune the recent answers", exc_info=True)
 
     async def prune(self) -> None:
         await self._execute(
