@@ -166,6 +166,10 @@ async def test_metrics_count_answers_tokens_rejections_errors_and_the_pool(
     in_use = metric(text, "txt2sql_db_pool_connections", state="in_use")
     idle = metric(text, "txt2sql_db_pool_connections", state="idle")
     assert in_use == 0 and idle >= 1
+    # The three calls ended: their threads wait for the next one; the scrape is a task itself.
+    assert metric(text, "txt2sql_upstream_threads", state="busy") == 0
+    assert metric(text, "txt2sql_upstream_threads", state="idle") >= 1
+    assert metric(text, "txt2sql_event_loop_tasks") >= 1
 
 
 async def test_unknown_paths_share_one_metrics_label(

@@ -19,6 +19,7 @@ from httpx_sse import aconnect_sse, connect_sse
 from tests.conftest import demo_server_env
 from tests.serve_process import serve_process
 from tests.standin.dashscope_server import DashScopeStandIn, Script
+from tests.test_observability import metric
 
 QUESTION = "沈塘桥地铁站的信息"
 LONG_ANSWER = "我理解您想查看沈塘桥站的基本信息。" * 200 + "\n```sql\nSELECT 1\n```\n"
@@ -93,6 +94,27 @@ def _connect_small_window(base_url: str) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect((host, int(port)))
     return sock
+
+
+def _runtime_gauges(text: str) -> tuple[float, float]:
+    """Tasks on the server's event loop and its busy model-call threads, from /metrics."""
+    return (
+        metric(text, "txt2sql_event_loop_tasks"),
+        metric(text, "txt2sql_upstream_threads", state="busy"),
+    )
+
+
+def runtime_gauges(base_url: str) -> tuple[float, float]:
+    return _runtime_gauges(httpx.get(f"{base_url}/metrics", timeout=10).text)
+
+
+async def _gauges_while_streaming(base_url: str) -> tuple[float, float]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        async with aconnect_sse(client, "POST", "/v1/ask", json={"question": QUESTION}) as source:
+            async for sse in source.aiter_sse():
+                if sse.event == "thinking":
+                    break
+            return _runtime_gauges((await client.get("/metrics")).text)
 
 
 def _post_ask(sock: socket.socket, host: str) -> None:
@@ -195,10 +217,16 @@ def test_a_thousand_abrupt_disconnects_leave_no_threads_slots_or_upstream_calls(
         wait_until(lambda: standin.active == 0, 5, "the warm-up call ended")
         time.sleep(1)  # its thread idles out
         threads_before, fds_before = server.num_threads(), server.num_fds()
+        tasks_before, busy_before = runtime_gauges(base_url)
+        assert busy_before == 0
+        # The gauges see a live stream: its tasks and its model call's thread.
+        tasks_live, busy_live = asyncio.run(_gauges_while_streaming(base_url))
+        assert tasks_live > tasks_before and busy_live == 1
+        wait_until(lambda: standin.aborted == 1, 10, "the live stream's call was cut off")
 
         asyncio.run(_waves_of_hangups(base_url, waves=10, per_wave=100))
 
-        wait_until(lambda: standin.aborted == 1000, 30, "every upstream call was cut off")
+        wait_until(lambda: standin.aborted == 1001, 30, "every upstream call was cut off")
         wait_until(lambda: standin.active == 0, 10, "no upstream call is still open")
         wait_until(
             lambda: server.num_threads() == threads_before,
@@ -209,6 +237,12 @@ def test_a_thousand_abrupt_disconnects_leave_no_threads_slots_or_upstream_calls(
             lambda: server.num_fds() <= fds_before,
             10,
             f"file descriptors back to {fds_before} (now {server.num_fds()})",
+        )
+        wait_until(
+            lambda: runtime_gauges(base_url) == (tasks_before, 0),
+            10,
+            f"event-loop tasks back to {tasks_before}, no busy model thread "
+            f"(now {runtime_gauges(base_url)})",
         )
         # max_streams is 100: had any of the 1,000 streams kept its slot, this would be a 503.
         standin.push(Script(content="```sql\nSELECT 1\n```"))

@@ -109,6 +109,7 @@ async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metric
         retry_base_seconds=settings.upstream_retry_base_seconds,
     )
     stack.callback(llm.close)
+    metrics.watch_threads(llm.threads)
     if llm.api_key is None:
         logger.warning("DASHSCOPE_API_KEY is not set: /v1/ask will answer missing_api_key")
     limits = QueryLimits(

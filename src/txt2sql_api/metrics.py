@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from txt2sql_api.stream_threads import StreamThreads
 
 # Seconds: from a few milliseconds (a cached answer's first event) to a slow model's minute.
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120)
@@ -35,6 +38,34 @@ class _PoolCollector(Collector):
             limit.add_metric([], self.pool.get_max_size())
         yield connections
         yield limit
+
+
+class _RuntimeCollector(Collector):
+    """Tasks on the event loop and model-call threads, read at scrape time: both must come
+    back to where they were once streams end, however the streams ended (a leak shows here)."""
+
+    def __init__(self) -> None:
+        self.threads: StreamThreads | None = None
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        tasks = GaugeMetricFamily(
+            "txt2sql_event_loop_tasks", "Tasks alive on the event loop, the scrape's own included."
+        )
+        try:
+            tasks.add_metric([], len(asyncio.all_tasks()))
+        except RuntimeError:
+            pass  # scraped off the event loop's thread: nothing to count
+        yield tasks
+        threads = GaugeMetricFamily(
+            "txt2sql_upstream_threads",
+            "Model-call threads: busy with a call, or idle (waiting for one, or starting others).",
+            labels=["state"],
+        )
+        if self.threads is not None:
+            busy, alive = self.threads.busy, self.threads.alive
+            threads.add_metric(["busy"], busy)
+            threads.add_metric(["idle"], max(alive - busy, 0))
+        yield threads
 
 
 class Metrics:
@@ -83,6 +114,11 @@ class Metrics:
         )
         self._pool = _PoolCollector()
         r.register(self._pool)
+        self._runtime = _RuntimeCollector()
+        r.register(self._runtime)
 
     def watch_pool(self, pool: asyncpg.Pool | None) -> None:
         self._pool.pool = pool
+
+    def watch_threads(self, threads: StreamThreads) -> None:
+        self._runtime.threads = threads
