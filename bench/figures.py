@@ -9,12 +9,20 @@ def ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
-def percentiles(samples: list[float]) -> dict[str, float]:
+def percentile(samples: list[float], q: int) -> float:
+    """The median for q = 50; otherwise the sample that q % of the samples are below (nearest
+    rank, no interpolation: a p99 is a latency some request really had)."""
     ordered = sorted(samples)
+    if q == 50:
+        return statistics.median(ordered)
+    return ordered[min(len(ordered) - 1, len(ordered) * q // 100)]
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
     return {
-        "p50_ms": ms(statistics.median(ordered)),
-        "p99_ms": ms(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]),
-        "max_ms": ms(ordered[-1]),
+        "p50_ms": ms(percentile(samples, 50)),
+        "p99_ms": ms(percentile(samples, 99)),
+        "max_ms": ms(max(samples)),
     }
 
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from bench.streams import API_KEY, Level, Upstream
+from bench.streams import API_KEY, Run, Upstream
 from bench.streams import run as run_streams
 from tests.serve_process import free_port
 
@@ -69,5 +69,5 @@ def _wait_listening(
     raise TimeoutError(f"seed app did not listen on port {port} within {timeout} s")
 
 
-def run(levels: list[int], upstream: Upstream) -> list[Level]:
+def run(levels: list[int], upstream: Upstream) -> Run:
     return run_streams(levels, upstream, seed_process)

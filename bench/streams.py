@@ -23,6 +23,7 @@ import httpx
 import psutil
 import uvloop
 
+from bench.figures import percentile
 from tests.pg import Databases, admin_dsn, new_demo_database
 from tests.serve_process import free_port, serve_process
 
@@ -137,12 +138,6 @@ class Sampler:
             await asyncio.sleep(0.05)
 
 
-def percentile(values: list[float], q: int) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 def _own_cpu_seconds() -> float:
     times = psutil.Process().cpu_times()
     return float(times.user + times.system)
@@ -210,18 +205,52 @@ def service_process(upstream_url: str, most: int) -> Iterator[tuple[str, int]]:
             asyncio.run(databases.drop_all())
 
 
-def run(levels: list[int], upstream: Upstream, server: Server = service_process) -> list[Level]:
+@dataclass
+class Run:
+    levels: list[Level]
+    # The upstream's own first frame as an SDK client calling it directly sees it, its
+    # scripted delay subtracted: the floor of the first-event figures at N = 1.
+    direct_first_frame_ms: float
+
+
+def run(levels: list[int], upstream: Upstream, server: Server = service_process) -> Run:
     with standin_process(upstream) as upstream_url, server(upstream_url, max(levels)) as live:
         base_url, pid = live
         # One warm-up stream: ours loads its schema snapshot and example index lazily.
         uvloop.run(run_level(base_url, pid, 1, upstream))
-        return [uvloop.run(run_level(base_url, pid, n, upstream)) for n in levels]
+        measured = [uvloop.run(run_level(base_url, pid, n, upstream)) for n in levels]
+        return Run(measured, direct_first_frame_ms(upstream_url, upstream))
 
 
-def report(levels: list[Level], upstream: Upstream) -> dict[str, Any]:
+def direct_first_frame_ms(upstream_url: str, upstream: Upstream, calls: int = MIN_SAMPLES) -> float:
+    """p50 of the SDK's own first frame, calling the stand-in directly (no service between),
+    one call at a time, minus the scripted first-token delay."""
+    import dashscope
+
+    dashscope.base_http_api_url = upstream_url
+    firsts = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        responses = dashscope.Generation.call(
+            model="qwen-plus",
+            messages=[{"role": "user", "content": QUESTION}],
+            api_key=API_KEY,
+            stream=True,
+            incremental_output=True,
+            result_format="message",
+        )
+        next(iter(responses))
+        firsts.append(time.perf_counter() - start - upstream.first_token_s)
+        for _ in responses:  # the rest of the answer, so the stand-in ends the call
+            pass
+    return round(statistics.median(firsts) * 1000, 1)
+
+
+def report(result: Run, upstream: Upstream) -> dict[str, Any]:
     return {
         "upstream": {**asdict(upstream), "frames": upstream.frames, "chunk_chars": CHUNK},
-        "levels": [asdict(level) for level in levels],
+        "direct_first_frame_ms": result.direct_first_frame_ms,
+        "levels": [asdict(level) for level in result.levels],
     }
 
 
@@ -237,4 +266,8 @@ def markdown(result: dict[str, Any]) -> str:
             "| {upstream_total_s} | {failures} | {server_rss_mb} | {server_threads} "
             "| {server_cpu_s} | {driver_cpu_s} |".format(**level)
         )
+    rows.append(
+        f"\nThe upstream's own first frame, called directly by the SDK, one call at a time: "
+        f"{result['direct_first_frame_ms']} ms p50 beyond its scripted delay."
+    )
     return "\n".join(rows)
