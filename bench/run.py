@@ -1,5 +1,6 @@
 """Runs the benchmarks and writes their figures: `python -m bench.run [--streams 1,100]`;
 `python -m bench.run seed [--streams 1,100]` for the same streams against the seed's approach,
+`python -m bench.run cancel` for how soon the upstream stops once clients hang up,
 `python -m bench.run schema` for the schema benchmark, `python -m bench.run examples` for example
 retrieval."""
 
@@ -14,10 +15,11 @@ from typing import Any
 
 import psutil
 
-from bench import examples, schema, seed, streams
+from bench import cancel, examples, schema, seed, streams
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STREAMS_LEVELS = "1,100,200,500,1000"
+CANCEL_LEVELS = "1,100,200"
 
 
 def machine() -> str:
@@ -31,11 +33,15 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "which", nargs="?", default="streams", choices=("streams", "seed", "schema", "examples")
+        "which",
+        nargs="?",
+        default="streams",
+        choices=("streams", "seed", "cancel", "schema", "examples"),
     )
     parser.add_argument(
         "--streams",
-        help=f"concurrency levels (streams: {STREAMS_LEVELS}; seed: {seed.DEFAULT_LEVELS})",
+        help=f"concurrency levels (streams: {STREAMS_LEVELS}; seed: {seed.DEFAULT_LEVELS}; "
+        f"cancel: {CANCEL_LEVELS})",
     )
     parser.add_argument("--first-token", type=float, default=0.2, help="upstream's own TTFT, s")
     parser.add_argument("--gap", type=float, default=0.1, help="upstream's gap between chunks, s")
@@ -51,6 +57,10 @@ def main() -> None:
     if args.which == "seed":
         levels = _levels(args.streams or seed.DEFAULT_LEVELS)
         write("seed", streams.report(seed.run(levels, upstream), upstream), streams.markdown)
+        return
+    if args.which == "cancel":
+        levels = _levels(args.streams or CANCEL_LEVELS)
+        write("cancel", cancel.report(cancel.run(levels, upstream), upstream), cancel.markdown)
         return
     levels = _levels(args.streams or STREAMS_LEVELS)
     write("streams", streams.report(streams.run(levels, upstream), upstream), streams.markdown)

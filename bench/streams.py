@@ -66,7 +66,9 @@ class Level:
 
 
 @contextmanager
-def standin_process(upstream: Upstream) -> Iterator[str]:
+def standin_process(upstream: Upstream, answer: str = ANSWER) -> Iterator[str]:
+    """The stand-in as a process, answering every call with `answer` at the upstream's pace;
+    yields its API base URL."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.standin.dashscope_server", "--port", str(port)]
@@ -83,7 +85,7 @@ def standin_process(upstream: Upstream) -> Iterator[str]:
             except httpx.TransportError:
                 time.sleep(0.1)
         script = {
-            "content": ANSWER,
+            "content": answer,
             "chunk_size": CHUNK,
             "first_delay": upstream.first_token_s,
             "gap": upstream.gap_s,
