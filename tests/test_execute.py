@@ -14,9 +14,17 @@ import pytest
 
 from tests.attacks import ATTACKS
 from tests.pg import Databases, wait_for_activity, with_user
+from tests.tcp_proxy import proxy_to
 from txt2sql_api.demo.loader import load_demo
 from txt2sql_api.events import RowsEvent
-from txt2sql_api.execute import QueryFailed, QueryLimits, explain, run_query, writable_tables
+from txt2sql_api.execute import (
+    DatabaseBusy,
+    QueryFailed,
+    QueryLimits,
+    explain,
+    run_query,
+    writable_tables,
+)
 
 LIMITS = QueryLimits(
     statement_timeout_seconds=5,
@@ -222,3 +230,24 @@ async def test_the_owner_role_is_reported_as_able_to_write(demo_db: str) -> None
     finally:
         await conn.close()
     assert "public.dtzpt" in writable
+
+
+async def test_every_connection_in_use_is_busy_not_a_bare_timeout(pool: asyncpg.Pool) -> None:
+    limits = QueryLimits(5, 500, 1_000_000, 100, acquire_timeout_seconds=0.2)
+    async with pool.acquire():  # the pool's only connection
+        with pytest.raises(
+            DatabaseBusy, match=r"no database connection came free within 0.2 s \(all 1 open\)"
+        ):
+            await explain(pool, "SELECT 1", limits)
+    await explain(pool, "SELECT 1", limits)  # and once it is given back, it is taken
+
+
+async def test_a_database_that_never_accepts_is_a_timeout_not_busy(demo_db: str) -> None:
+    limits = QueryLimits(5, 500, 1_000_000, 100, acquire_timeout_seconds=0.3)
+    async with proxy_to(demo_db) as proxy:
+        proxy.mode = "blackhole"  # accepts the connection, never answers
+        async with asyncpg.create_pool(proxy.url, min_size=0, max_size=1) as stalled:
+            with pytest.raises(TimeoutError) as raised:
+                await explain(stalled, "SELECT 1", limits)
+            assert not isinstance(raised.value, DatabaseBusy)
+            proxy.cut()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import AsyncExitStack
 
 import asyncpg
 import httpx
@@ -18,6 +19,9 @@ from tests.pg import with_database
 from tests.standin.dashscope_server import DashScopeStandIn, Script
 from tests.tcp_proxy import proxy_to
 from tests.test_ask_api import ANSWER, DEMO_QUESTION, DEMO_SQL, Events, collect, names, of
+from txt2sql_api.app import build_state
+from txt2sql_api.events import ErrorEvent, SqlEvent
+from txt2sql_api.metrics import Metrics
 
 # Short deadlines, so that a fault shows within seconds.
 FAST = {"db_acquire_timeout_seconds": 1.0, "db_command_timeout_seconds": 2.0}
@@ -159,3 +163,22 @@ async def test_upstream_that_stalls_mid_answer_times_out_keeping_what_was_sent(
     assert names(events)[-2:] == ["error", "done"]
     assert error_code(events) == "upstream_timeout"
     assert seconds < BOUND_SECONDS
+
+
+async def test_a_question_while_every_connection_is_in_use_ends_with_database_busy(
+    demo_db: str, standin: DashScopeStandIn
+) -> None:
+    standin.default = Script(content=ANSWER)
+    settings = settings_for(demo_db, db_pool_max=1, db_acquire_timeout_seconds=0.2)
+    async with AsyncExitStack() as stack:
+        state = await build_state(stack, settings, Metrics())
+        assert state.answerer is not None and state.pool is not None
+        # Answered once, so the schema and the examples are loaded: the pool is free again.
+        warm = [e async for e in state.answerer.answer(DEMO_QUESTION)]
+        async with state.pool.acquire():  # the only connection, held by someone else
+            busy = [e async for e in state.answerer.answer(DEMO_QUESTION)]
+    assert any(isinstance(e, SqlEvent) and e.valid for e in warm)
+    error = busy[-1]
+    assert isinstance(error, ErrorEvent)
+    assert error.code == "database_busy" and error.retryable
+    assert "no database connection came free within 0.2 s (all 1 open)" in error.message

@@ -21,7 +21,7 @@ from txt2sql_api.answers import AnswerLimits, RecentAnswers
 from txt2sql_api.config import Settings
 from txt2sql_api.examples_follow import ExamplesFollower
 from txt2sql_api.examples_store import ExamplesStore
-from txt2sql_api.execute import QueryLimits, writable_tables
+from txt2sql_api.execute import DatabaseBusy, QueryLimits, writable_tables
 from txt2sql_api.feedback import Teacher
 from txt2sql_api.gc_freeze import freeze_long_lived
 from txt2sql_api.keys import KeyRing, read_keys
@@ -220,8 +220,9 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     """A route that needs the database while it is away: a 503 that names no server, never a
     500 with a traceback."""
     logger.warning("database unavailable: %s", exc)
+    detail = str(exc) if isinstance(exc, DatabaseBusy) else type(exc).__name__
     return JSONResponse(
-        {"detail": f"database unavailable: {type(exc).__name__}"},
+        {"detail": f"database unavailable: {detail}"},
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         headers={"Retry-After": "1"},
     )

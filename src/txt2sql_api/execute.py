@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from txt2sql_api.events import ResultColumn, RowsEvent
 from txt2sql_api.json_values import json_safe
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from txt2sql_api.db import Conn
@@ -36,6 +40,18 @@ class QueryLimits:
     max_bytes: int
     batch_rows: int
     acquire_timeout_seconds: float
+
+
+class DatabaseBusy(TimeoutError):
+    """No pooled connection came to this request within the acquire timeout although the pool
+    had all of them open: the database answers, the service has more work than it keeps up
+    with (under a saturated event loop a waiter can time out even as connections come free)."""
+
+    def __init__(self, connections: int, seconds: float) -> None:
+        super().__init__(
+            f"no database connection came free within {seconds:g} s (all {connections} open): "
+            "too many questions at once, retry shortly"
+        )
 
 
 class QueryFailed(Exception):
@@ -57,9 +73,30 @@ def _failure(exc: asyncpg.PostgresError) -> QueryFailed:
     return QueryFailed("query_failed", message, repairable=True)
 
 
+async def _acquire(pool: asyncpg.Pool, limits: QueryLimits) -> PoolConnectionProxy:
+    """A pooled connection; DatabaseBusy when the pool had every connection open yet none came
+    in time, a bare TimeoutError when one could not be opened (the database is away)."""
+    try:
+        conn: PoolConnectionProxy = await pool.acquire(timeout=limits.acquire_timeout_seconds)
+    except TimeoutError:
+        size, idle, most = pool.get_size(), pool.get_idle_size(), pool.get_max_size()
+        logger.warning(
+            "no pooled connection within %g s: %d of %d open, %d idle",
+            limits.acquire_timeout_seconds,
+            size,
+            most,
+            idle,
+        )
+        if size >= most:
+            raise DatabaseBusy(most, limits.acquire_timeout_seconds) from None
+        raise
+    return conn
+
+
 @asynccontextmanager
 async def read_only(pool: asyncpg.Pool, limits: QueryLimits) -> AsyncIterator[Conn]:
-    async with pool.acquire(timeout=limits.acquire_timeout_seconds) as conn:
+    conn = await _acquire(pool, limits)
+    try:
         # Constant text of our own, so the simple protocol's several statements are safe here.
         await conn.execute(_begin_sql(conn, limits))
         closed = False
@@ -76,6 +113,8 @@ async def read_only(pool: asyncpg.Pool, limits: QueryLimits) -> AsyncIterator[Co
         finally:
             if not closed:
                 await conn.execute("ROLLBACK")  # read-only: there is nothing to commit
+    finally:
+        await pool.release(conn)
 
 
 def _begin_sql(conn: Conn, limits: QueryLimits) -> str:

@@ -17,7 +17,7 @@ from txt2sql_api.events import (
     ThinkingEvent,
     UsageEvent,
 )
-from txt2sql_api.execute import QueryFailed, QueryLimits, run_query
+from txt2sql_api.execute import DatabaseBusy, QueryFailed, QueryLimits, run_query
 from txt2sql_api.llm import (
     DashScopeClient,
     ReasoningDelta,
@@ -98,6 +98,8 @@ class Answerer:
                 messages = repair_messages(messages, attempt.answer, failure)
         except UpstreamError as exc:
             yield _error_event(exc)
+        except DatabaseBusy as exc:
+            yield ErrorEvent(code="database_busy", message=str(exc), retryable=True)
         except DATABASE_ERRORS as exc:
             logger.warning("database unavailable: %s", exc)
             yield ErrorEvent(
