@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterator
@@ -240,6 +241,26 @@ async def test_every_connection_in_use_is_busy_not_a_bare_timeout(pool: asyncpg.
         ):
             await explain(pool, "SELECT 1", limits)
     await explain(pool, "SELECT 1", limits)  # and once it is given back, it is taken
+
+
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    """Released without a round trip, so the release below ends within one loop callback."""
+
+
+async def test_a_connection_freed_as_the_deadline_passes_is_taken_not_busy(demo_db: str) -> None:
+    """Under load the event loop runs late: the waiter's deadline and the release of a
+    connection come due together, and the deadline runs first. The connection is free."""
+    limits = QueryLimits(5, 500, 1_000_000, 100, acquire_timeout_seconds=0.2)
+    async with asyncpg.create_pool(demo_db, min_size=0, max_size=1, reset=_no_reset) as pool:
+        conn = await pool.acquire()
+        loop = asyncio.get_running_loop()
+
+        def late_release() -> None:
+            time.sleep(0.1)  # a loop that is behind: the waiter's deadline passes meanwhile
+            loop.create_task(pool.release(conn))
+
+        loop.call_later(0.15, late_release)
+        await explain(pool, "SELECT 1", limits)
 
 
 async def test_a_database_that_never_accepts_is_a_timeout_not_busy(demo_db: str) -> None:

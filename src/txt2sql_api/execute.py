@@ -10,6 +10,7 @@ result costs no more memory than the row cap. The service's role should still on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
@@ -78,7 +79,14 @@ async def _acquire(pool: asyncpg.Pool, limits: QueryLimits) -> PoolConnectionPro
     in time, a bare TimeoutError when one could not be opened (the database is away)."""
     try:
         conn: PoolConnectionProxy = await pool.acquire(timeout=limits.acquire_timeout_seconds)
+        return conn
     except TimeoutError:
+        if pool.get_idle_size() > 0:
+            # A connection came free as the deadline passed, and an event loop that is behind
+            # ran the deadline first: the wait was long enough, take the connection.
+            with contextlib.suppress(TimeoutError):
+                conn = await pool.acquire(timeout=min(limits.acquire_timeout_seconds, 1.0))
+                return conn
         size, idle, most = pool.get_size(), pool.get_idle_size(), pool.get_max_size()
         logger.warning(
             "no pooled connection within %g s: %d of %d open, %d idle",
@@ -90,7 +98,6 @@ async def _acquire(pool: asyncpg.Pool, limits: QueryLimits) -> PoolConnectionPro
         if size >= most:
             raise DatabaseBusy(most, limits.acquire_timeout_seconds) from None
         raise
-    return conn
 
 
 @asynccontextmanager
