@@ -21,6 +21,7 @@ import uvloop
 
 from bench.figures import percentile
 from bench.streams import ANSWER, QUESTION, Upstream, service_process, standin_process
+from tests.metrics_text import metric
 
 # Long enough that no call ends by itself while the hang-ups are measured (~40 s of frames).
 LONG_ANSWER = ANSWER * 40
@@ -54,10 +55,8 @@ async def _aborted(client: httpx.AsyncClient) -> int:
 
 
 async def _busy_threads(client: httpx.AsyncClient) -> float:
-    for line in (await client.get("/metrics")).text.splitlines():
-        if line.startswith('txt2sql_upstream_threads{state="busy"}'):
-            return float(line.rsplit(" ", 1)[1])
-    raise RuntimeError("/metrics has no txt2sql_upstream_threads")
+    text = (await client.get("/metrics")).text
+    return metric(text, "txt2sql_upstream_threads", state="busy")
 
 
 async def _round(base_url: str, control_url: str, streams: int) -> tuple[list[float], float]:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -42,18 +42,32 @@ def serve_process(
     full_env.pop("DATABASE_URL", None)
     full_env.pop("DASHSCOPE_API_KEY", None)
     full_env.update(env)
-    # The log goes to a file, not a pipe: a pipe nobody reads fills up and blocks the server.
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=full_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(process, log, base_url, startup_timeout)
+    argv = [CLI, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with logged_process(
+        argv, full_env, lambda: _healthy(base_url), "serve", startup_timeout=startup_timeout
+    ) as process:
         yield base_url, process
+
+
+@contextmanager
+def logged_process(
+    argv: list[str],
+    env: Mapping[str, str],
+    ready: Callable[[], bool],
+    name: str,
+    *,
+    startup_timeout: float,
+    cwd: Path | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Runs `argv` until the block ends (SIGTERM, then SIGKILL after 15 s), once `ready()`; its
+    output goes to a file, shown when it exits early or is not ready in time."""
+    # A file, not a pipe: a pipe nobody reads fills up and blocks the server.
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_ready(process, log, ready, name, startup_timeout)
+        yield process
     finally:
         process.terminate()
         try:
@@ -69,17 +83,33 @@ def _output(log: IO[bytes]) -> str:
     return log.read().decode(errors="replace")
 
 
-def _wait_healthy(
-    process: subprocess.Popen[bytes], log: IO[bytes], base_url: str, timeout: float
+def _wait_ready(
+    process: subprocess.Popen[bytes],
+    log: IO[bytes],
+    ready: Callable[[], bool],
+    name: str,
+    timeout: float,
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"serve exited early:\n{_output(log)}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
+            raise RuntimeError(f"{name} exited early:\n{_output(log)}")
+        if ready():
+            return
         time.sleep(0.1)
-    raise TimeoutError(f"serve did not become healthy in {timeout} s:\n{_output(log)}")
+    raise TimeoutError(f"{name} was not ready in {timeout} s:\n{_output(log)}")
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False

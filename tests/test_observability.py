@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import TEST_API_KEY, ClientFactory, settings_for
+from tests.metrics_text import metric
 from tests.standin.dashscope_server import DashScopeStandIn, Script
 from tests.test_access import KEY, keyed
 from tests.test_ask_api import ANSWER, DEMO_QUESTION, collect
@@ -58,14 +58,6 @@ def json_logs() -> Iterator[Any]:
     for handler in handlers:
         root.removeHandler(handler)
     root.setLevel(level)
-
-
-def metric(text: str, name: str, **labels: str) -> float:
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                return float(sample.value)
-    raise AssertionError(f"no sample {name} {labels}")
 
 
 async def test_one_json_summary_line_per_answer_with_the_request_id(

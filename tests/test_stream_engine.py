@@ -17,9 +17,9 @@ import psutil
 from httpx_sse import aconnect_sse, connect_sse
 
 from tests.conftest import demo_server_env
+from tests.metrics_text import metric
 from tests.serve_process import serve_process
 from tests.standin.dashscope_server import DashScopeStandIn, Script
-from tests.test_observability import metric
 
 QUESTION = "沈塘桥地铁站的信息"
 LONG_ANSWER = "我理解您想查看沈塘桥站的基本信息。" * 200 + "\n```sql\nSELECT 1\n```\n"
