@@ -16,6 +16,7 @@ import pytest
 from tests.attacks import ATTACKS
 from tests.pg import Databases, wait_for_activity, with_user
 from tests.tcp_proxy import proxy_to
+from txt2sql_api.db import ServicePool, create_pool
 from txt2sql_api.demo.loader import load_demo
 from txt2sql_api.events import RowsEvent
 from txt2sql_api.execute import (
@@ -59,8 +60,8 @@ async def checksum(url: str) -> str:
 
 
 @pytest.fixture
-async def pool(demo_db: str) -> AsyncIterator[asyncpg.Pool]:
-    async with asyncpg.create_pool(demo_db, min_size=0, max_size=1) as pool:
+async def pool(demo_db: str) -> AsyncIterator[ServicePool]:
+    async with create_pool(demo_db, min_size=0, max_size=1) as pool:
         yield pool
 
 
@@ -206,7 +207,7 @@ async def test_without_the_guard_the_database_alone_stops_every_attack(
     owner_url, read_only_url = attack_db
     before = await checksum(owner_url)
     outcomes: dict[str, Any] = {}
-    async with asyncpg.create_pool(read_only_url, min_size=0, max_size=1) as pool:
+    async with create_pool(read_only_url, min_size=0, max_size=1) as pool:
         async with pool.acquire() as conn:
             assert await writable_tables(conn, ["public"]) == []
         for sql, _ in ATTACKS:
@@ -233,14 +234,34 @@ async def test_the_owner_role_is_reported_as_able_to_write(demo_db: str) -> None
     assert "public.dtzpt" in writable
 
 
-async def test_every_connection_in_use_is_busy_not_a_bare_timeout(pool: asyncpg.Pool) -> None:
+async def test_every_connection_in_use_is_busy_not_a_bare_timeout(pool: ServicePool) -> None:
     limits = QueryLimits(5, 500, 1_000_000, 100, acquire_timeout_seconds=0.2)
-    async with pool.acquire():  # the pool's only connection
+    async with pool.acquire():  # the pool's only connection, never given back meanwhile
         with pytest.raises(
-            DatabaseBusy, match=r"no database connection came free within 0.2 s \(all 1 open\)"
+            DatabaseBusy, match=r"no database connection came free for 0.2 s \(all 1 in use\)"
         ):
             await explain(pool, "SELECT 1", limits)
     await explain(pool, "SELECT 1", limits)  # and once it is given back, it is taken
+
+
+async def test_a_queue_that_moves_is_waited_out_past_the_acquire_timeout(
+    pool: ServicePool,
+) -> None:
+    """Ten requests ahead, each holding the only connection 0.1 s: the last waits ~1 s, five
+    times its acquire timeout, and is served, because connections kept coming back."""
+    limits = QueryLimits(5, 500, 1_000_000, 100, acquire_timeout_seconds=0.2)
+    await explain(pool, "SELECT 1", limits)  # the connection open, so no wait is for opening
+
+    async def hold_briefly() -> None:
+        async with pool.acquire():
+            await asyncio.sleep(0.1)
+
+    ahead = [asyncio.create_task(hold_briefly()) for _ in range(10)]
+    await asyncio.sleep(0)  # they queue first
+    started = time.monotonic()
+    await explain(pool, "SELECT 1", limits)
+    assert time.monotonic() - started >= 0.9
+    await asyncio.gather(*ahead)
 
 
 async def _no_reset(conn: asyncpg.Connection) -> None:
@@ -251,7 +272,7 @@ async def test_a_connection_freed_as_the_deadline_passes_is_taken_not_busy(demo_
     """Under load the event loop runs late: the waiter's deadline and the release of a
     connection come due together, and the deadline runs first. The connection is free."""
     limits = QueryLimits(5, 500, 1_000_000, 100, acquire_timeout_seconds=0.2)
-    async with asyncpg.create_pool(demo_db, min_size=0, max_size=1, reset=_no_reset) as pool:
+    async with create_pool(demo_db, min_size=0, max_size=1, reset=_no_reset) as pool:
         conn = await pool.acquire()
         loop = asyncio.get_running_loop()
 
@@ -267,7 +288,7 @@ async def test_a_database_that_never_accepts_is_a_timeout_not_busy(demo_db: str)
     limits = QueryLimits(5, 500, 1_000_000, 100, acquire_timeout_seconds=0.3)
     async with proxy_to(demo_db) as proxy:
         proxy.mode = "blackhole"  # accepts the connection, never answers
-        async with asyncpg.create_pool(proxy.url, min_size=0, max_size=1) as stalled:
+        async with create_pool(proxy.url, min_size=0, max_size=1) as stalled:
             with pytest.raises(TimeoutError) as raised:
                 await explain(stalled, "SELECT 1", limits)
             assert not isinstance(raised.value, DatabaseBusy)

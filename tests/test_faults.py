@@ -181,4 +181,4 @@ async def test_a_question_while_every_connection_is_in_use_ends_with_database_bu
     error = busy[-1]
     assert isinstance(error, ErrorEvent)
     assert error.code == "database_busy" and error.retryable
-    assert "no database connection came free within 0.2 s (all 1 open)" in error.message
+    assert "no database connection came free for 0.2 s (all 1 in use)" in error.message

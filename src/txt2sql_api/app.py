@@ -19,6 +19,7 @@ from txt2sql_api.access import REFUSALS, api_caller, hold_stream_slot
 from txt2sql_api.access_log import AccessLogMiddleware
 from txt2sql_api.answers import AnswerLimits, RecentAnswers
 from txt2sql_api.config import Settings
+from txt2sql_api.db import ServicePool, create_pool
 from txt2sql_api.examples_follow import ExamplesFollower
 from txt2sql_api.examples_store import ExamplesStore
 from txt2sql_api.execute import DatabaseBusy, QueryLimits, writable_tables
@@ -45,10 +46,10 @@ from txt2sql_api.tokens import load_tokenizer
 logger = logging.getLogger(__name__)
 
 
-async def _open_pool(stack: AsyncExitStack, dsn: str, settings: Settings) -> asyncpg.Pool:
+async def _open_pool(stack: AsyncExitStack, dsn: str, settings: Settings) -> ServicePool:
     # min_size=0: no connection at startup, so a database that is down does not stop the
     # service; jit=off: the JIT makes catalog and type introspection queries slow.
-    pool = await asyncpg.create_pool(
+    pool = await create_pool(
         dsn,
         min_size=0,
         max_size=settings.db_pool_max,

@@ -140,7 +140,9 @@ class Settings(BaseSettings):
     )
     db_pool_max: int = Field(default=10, ge=1, description="Most database connections per pool.")
     db_acquire_timeout_seconds: float = Field(
-        default=5.0, gt=0, description="Longest wait for a pooled database connection."
+        default=5.0,
+        gt=0,
+        description="Longest wait for a pooled connection (generated SQL: with none given back).",
     )
     db_command_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest database command the service itself runs."

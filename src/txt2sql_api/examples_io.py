@@ -15,6 +15,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from txt2sql_api.config import Settings
+from txt2sql_api.db import ServicePool, create_pool
 from txt2sql_api.examples_store import Example, ExampleIn, ExampleSource, ExamplesStore
 from txt2sql_api.execute import QueryLimits
 from txt2sql_api.introspect import introspect
@@ -85,8 +86,8 @@ async def export_lines(store: ExamplesStore, out: TextIO) -> int:
 
 
 @asynccontextmanager
-async def _pool(dsn: str, settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    async with asyncpg.create_pool(
+async def _pool(dsn: str, settings: Settings) -> AsyncIterator[ServicePool]:
+    async with create_pool(
         dsn, min_size=0, max_size=1, command_timeout=settings.db_command_timeout_seconds
     ) as pool:
         yield pool

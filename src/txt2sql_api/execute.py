@@ -27,7 +27,7 @@ from txt2sql_api.json_values import json_safe
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from txt2sql_api.db import Conn
+    from txt2sql_api.db import Conn, ServicePool
 
 
 # How often a running query's backend checks that its client is still there (PostgreSQL 14+).
@@ -44,14 +44,13 @@ class QueryLimits:
 
 
 class DatabaseBusy(TimeoutError):
-    """No pooled connection came to this request within the acquire timeout although the pool
-    had all of them open: the database answers, the service has more work than it keeps up
-    with (under a saturated event loop a waiter can time out even as connections come free)."""
+    """The pool had all its connections open and none came back for the acquire timeout: the
+    database answers, but every connection is held by work that does not end."""
 
     def __init__(self, connections: int, seconds: float) -> None:
         super().__init__(
-            f"no database connection came free within {seconds:g} s (all {connections} open): "
-            "too many questions at once, retry shortly"
+            f"no database connection came free for {seconds:g} s (all {connections} in use): "
+            "too many long questions at once, retry shortly"
         )
 
 
@@ -74,12 +73,12 @@ def _failure(exc: asyncpg.PostgresError) -> QueryFailed:
     return QueryFailed("query_failed", message, repairable=True)
 
 
-async def _acquire(pool: asyncpg.Pool, limits: QueryLimits) -> PoolConnectionProxy:
-    """A pooled connection; DatabaseBusy when the pool had every connection open yet none came
-    in time, a bare TimeoutError when one could not be opened (the database is away)."""
+async def _acquire(pool: ServicePool, limits: QueryLimits) -> PoolConnectionProxy:
+    """A pooled connection, waited for while the pool's connections keep coming back;
+    DatabaseBusy when all were open and none came back for the acquire timeout, a bare
+    TimeoutError when one could not be opened (the database is away)."""
     try:
-        conn: PoolConnectionProxy = await pool.acquire(timeout=limits.acquire_timeout_seconds)
-        return conn
+        return await pool.acquire_while_moving(limits.acquire_timeout_seconds)
     except TimeoutError:
         if pool.get_idle_size() > 0:
             # A connection came free as the deadline passed, and an event loop that is behind
@@ -101,7 +100,7 @@ async def _acquire(pool: asyncpg.Pool, limits: QueryLimits) -> PoolConnectionPro
 
 
 @asynccontextmanager
-async def read_only(pool: asyncpg.Pool, limits: QueryLimits) -> AsyncIterator[Conn]:
+async def read_only(pool: ServicePool, limits: QueryLimits) -> AsyncIterator[Conn]:
     conn = await _acquire(pool, limits)
     try:
         # Constant text of our own, so the simple protocol's several statements are safe here.
@@ -133,7 +132,7 @@ def _begin_sql(conn: Conn, limits: QueryLimits) -> str:
     return sql
 
 
-async def explain(pool: asyncpg.Pool, sql: str, limits: QueryLimits) -> None:
+async def explain(pool: ServicePool, sql: str, limits: QueryLimits) -> None:
     """Plans the SQL without running it; raises QueryFailed with the database's reason."""
     async with read_only(pool, limits) as conn:
         try:
@@ -143,7 +142,7 @@ async def explain(pool: asyncpg.Pool, sql: str, limits: QueryLimits) -> None:
             raise _failure(exc) from exc
 
 
-async def run_query(pool: asyncpg.Pool, sql: str, limits: QueryLimits) -> AsyncIterator[RowsEvent]:
+async def run_query(pool: ServicePool, sql: str, limits: QueryLimits) -> AsyncIterator[RowsEvent]:
     """Streams the result in batches; the last event is `final`. Cancelling the consumer
     cancels the query in the server (asyncpg sends a cancel request) and rolls back."""
     async with read_only(pool, limits) as conn:

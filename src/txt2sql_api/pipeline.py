@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from txt2sql_api.db import ServicePool
 from txt2sql_api.events import (
     ErrorEvent,
     SqlEvent,
@@ -73,7 +74,7 @@ class Answerer:
     schema_budget: SchemaBudget
     retriever: ExampleRetriever
     llm: DashScopeClient
-    pool: asyncpg.Pool
+    pool: ServicePool
     limits: QueryLimits
     few_shot_k: int
     repair_rounds: int

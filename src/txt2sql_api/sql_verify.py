@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
-import asyncpg
-
+from txt2sql_api.db import ServicePool
 from txt2sql_api.events import SqlProblem
 from txt2sql_api.execute import QueryFailed, QueryLimits, explain
 from txt2sql_api.sql_check import SqlCheck, check_sql
@@ -30,7 +29,7 @@ class Verified:
 
 
 async def verify_sql(
-    sql: str, known: KnownTables, pool: asyncpg.Pool, limits: QueryLimits
+    sql: str, known: KnownTables, pool: ServicePool, limits: QueryLimits
 ) -> Verified:
     """The guard's findings; when it finds none, the planner's refusal if any."""
     check = check_sql(sql, known)
@@ -47,7 +46,7 @@ async def verify_sql(
 class SqlVerifier:
     """Checks SQL against the tables the service shows now."""
 
-    pool: asyncpg.Pool
+    pool: ServicePool
     limits: QueryLimits
     known_tables: Callable[[], Awaitable[KnownTables]]
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
 from txt2sql_api.answers import RecentAnswers
 from txt2sql_api.config import Settings
+from txt2sql_api.db import ServicePool
 from txt2sql_api.feedback import Teacher
 from txt2sql_api.keys import KeyRing
 from txt2sql_api.limits import StreamSlots
@@ -27,7 +26,7 @@ class AppState:
     quotas: Quotas
     metrics: Metrics
     observer: AnswerObserver
-    pool: asyncpg.Pool | None = None
+    pool: ServicePool | None = None
     schema_cache: SchemaCache | None = None
     retriever: ExampleRetriever | None = None
     answerer: Answerer | None = None
