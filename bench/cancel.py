@@ -20,7 +20,14 @@ import httpx
 import uvloop
 
 from bench.figures import percentile
-from bench.streams import ANSWER, QUESTION, Upstream, service_process, standin_process
+from bench.streams import (
+    ANSWER,
+    QUESTION,
+    Upstream,
+    control_url_of,
+    service_process,
+    standin_process,
+)
 from tests.metrics_text import metric
 
 # Long enough that no call ends by itself while the hang-ups are measured (~40 s of frames).
@@ -126,7 +133,7 @@ async def run_level(base_url: str, control_url: str, streams: int) -> CancelLeve
 
 def run(levels: list[int], upstream: Upstream) -> list[CancelLevel]:
     with standin_process(upstream, LONG_ANSWER) as upstream_url:
-        control_url = upstream_url.replace("/api/v1", "/_standin")
+        control_url = control_url_of(upstream_url)
         with service_process(upstream_url, max(levels)) as (base_url, _):
             return [uvloop.run(run_level(base_url, control_url, n)) for n in levels]
 

@@ -15,7 +15,7 @@ from bench.streams import run as run_streams
 from tests.serve_process import free_port, listening, logged_process
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_LEVELS = "1,100,200,500"
+DEFAULT_LEVELS = "1,100,200,500,1000"
 
 
 @contextmanager

@@ -56,6 +56,10 @@ class Level:
     streams: int
     first_event_p50_ms: float
     first_event_p99_ms: float
+    # From a stream's request to its call reaching the upstream: the part of the first event
+    # spent before the model is asked.
+    upstream_call_p50_ms: float
+    upstream_call_p99_ms: float
     total_p50_s: float
     upstream_total_s: float
     failures: int
@@ -97,24 +101,32 @@ def standin_process(upstream: Upstream, answer: str = ANSWER) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-async def one_stream(session: aiohttp.ClientSession, url: str) -> tuple[float, float, bool]:
-    """Seconds to the first event, seconds to `done`, and whether the stream succeeded."""
+@dataclass
+class Stream:
+    started: float  # wall clock, to set against the stand-in's arrival times
+    first_s: float  # to the first event
+    total_s: float  # to `done`
+    ok: bool
+
+
+async def one_stream(session: aiohttp.ClientSession, url: str) -> Stream:
+    started = time.time()
     start = time.perf_counter()
     first = 0.0
     names: list[bytes] = []
     try:
         async with session.post(url, json={"question": QUESTION}) as response:
             if response.status != 200:
-                return 0.0, 0.0, False
+                return Stream(started, 0.0, 0.0, False)
             async for line in response.content:
                 if line.startswith(b"event:"):
                     if not names:
                         first = time.perf_counter() - start
                     names.append(line[6:].strip())
     except (aiohttp.ClientError, TimeoutError):
-        return 0.0, 0.0, False
+        return Stream(started, 0.0, 0.0, False)
     ok = bool(names) and names[-1] == b"done" and b"error" not in names and b"sql" in names
-    return first, time.perf_counter() - start, ok
+    return Stream(started, first, time.perf_counter() - start, ok)
 
 
 class Sampler:
@@ -145,7 +157,24 @@ def _own_cpu_seconds() -> float:
     return float(times.user + times.system)
 
 
-async def run_level(base_url: str, pid: int, streams: int, upstream: Upstream) -> Level:
+def control_url_of(upstream_url: str) -> str:
+    """The stand-in's control API beside its DashScope API."""
+    return upstream_url.replace("/api/v1", "/_standin")
+
+
+async def upstream_call_delays(streams: list[Stream], control_url: str) -> list[float]:
+    """Seconds from each stream's start to its call's arrival at the stand-in, pairing starts
+    and arrivals in order (calls leave in the order their streams came, rounds one after the
+    other): a distribution, not a per-stream trace."""
+    async with httpx.AsyncClient(timeout=60) as control:
+        arrivals = (await control.get(f"{control_url}/requests")).json()[-len(streams) :]
+    received = sorted(call["received"] for call in arrivals)
+    return [r - s for s, r in zip(sorted(s.started for s in streams), received, strict=True)]
+
+
+async def run_level(
+    base_url: str, pid: int, control_url: str, streams: int, upstream: Upstream
+) -> Level:
     # aiohttp, not httpx: the driver must cost far less CPU than what it measures, and on two
     # shared cores httpx's per-event overhead was larger than the server's own.
     connector = aiohttp.TCPConnector(limit=streams)
@@ -153,20 +182,23 @@ async def run_level(base_url: str, pid: int, streams: int, upstream: Upstream) -
     sampler = Sampler(pid)
     driver_cpu = _own_cpu_seconds()
     sampling = asyncio.create_task(sampler.run())
-    results: list[tuple[float, float, bool]] = []
+    results: list[Stream] = []
     url = f"{base_url}/v1/ask"
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         # Small levels run several rounds, so that every percentile rests on enough samples.
         for _ in range(-(-MIN_SAMPLES // streams)):
             results += await asyncio.gather(*(one_stream(session, url) for _ in range(streams)))
     sampling.cancel()
-    good = [r for r in results if r[2]]
-    firsts = [r[0] - upstream.first_token_s for r in good] or [float("nan")]
-    totals = [r[1] for r in good] or [float("nan")]
+    good = [r for r in results if r.ok]
+    firsts = [r.first_s - upstream.first_token_s for r in good] or [float("nan")]
+    totals = [r.total_s for r in good] or [float("nan")]
+    calls = await upstream_call_delays(results, control_url)
     return Level(
         streams=streams,
         first_event_p50_ms=round(percentile(firsts, 50) * 1000, 1),
         first_event_p99_ms=round(percentile(firsts, 99) * 1000, 1),
+        upstream_call_p50_ms=round(percentile(calls, 50) * 1000, 1),
+        upstream_call_p99_ms=round(percentile(calls, 99) * 1000, 1),
         total_p50_s=round(statistics.median(totals), 3),
         upstream_total_s=round(upstream.total_s, 3),
         failures=len(results) - len(good),
@@ -218,9 +250,10 @@ class Run:
 def run(levels: list[int], upstream: Upstream, server: Server = service_process) -> Run:
     with standin_process(upstream) as upstream_url, server(upstream_url, max(levels)) as live:
         base_url, pid = live
+        control_url = control_url_of(upstream_url)
         # One warm-up stream: ours loads its schema snapshot and example index lazily.
-        uvloop.run(run_level(base_url, pid, 1, upstream))
-        measured = [uvloop.run(run_level(base_url, pid, n, upstream)) for n in levels]
+        uvloop.run(run_level(base_url, pid, control_url, 1, upstream))
+        measured = [uvloop.run(run_level(base_url, pid, control_url, n, upstream)) for n in levels]
         return Run(measured, direct_first_frame_ms(upstream_url, upstream))
 
 
@@ -258,13 +291,15 @@ def report(result: Run, upstream: Upstream) -> dict[str, Any]:
 
 def markdown(result: dict[str, Any]) -> str:
     rows = [
-        "| streams | first event p50 (ms) | p99 (ms) | total p50 (s) | upstream total (s) "
+        "| streams | first event p50 (ms) | p99 (ms) | upstream call p50 (ms) | p99 (ms) "
+        "| total p50 (s) | upstream total (s) "
         "| failures | server RSS (MB) | threads | server CPU (s) | driver CPU (s) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in result["levels"]:
         rows.append(
-            "| {streams} | {first_event_p50_ms} | {first_event_p99_ms} | {total_p50_s} "
+            "| {streams} | {first_event_p50_ms} | {first_event_p99_ms} | {upstream_call_p50_ms} "
+            "| {upstream_call_p99_ms} | {total_p50_s} "
             "| {upstream_total_s} | {failures} | {server_rss_mb} | {server_threads} "
             "| {server_cpu_s} | {driver_cpu_s} |".format(**level)
         )

@@ -4,7 +4,7 @@ is a model call the stand-in sees cut off, and our server's model threads are fr
 from __future__ import annotations
 
 from bench.cancel import LONG_ANSWER, MIN_SAMPLES, run_level
-from bench.streams import CHUNK
+from bench.streams import CHUNK, control_url_of
 from tests.serve_process import serve_process
 from tests.standin.dashscope_server import DashScopeStandIn, Script
 from tests.test_stream_engine import server_env
@@ -14,7 +14,7 @@ async def test_two_streams_hung_up_are_two_upstream_calls_cut_off(
     demo_db: str, standin_server: DashScopeStandIn, standin: DashScopeStandIn
 ) -> None:
     standin.default = Script(content=LONG_ANSWER, chunk_size=CHUNK, first_delay=0.02, gap=0.05)
-    control_url = standin_server.base_url.replace("/api/v1", "/_standin")
+    control_url = control_url_of(standin_server.base_url)
     with serve_process(server_env(demo_db, standin_server)) as (base_url, _):
         level = await run_level(base_url, control_url, 2)
     assert level.streams == 2

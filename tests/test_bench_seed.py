@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from bench.seed import seed_process
-from bench.streams import ANSWER, CHUNK, one_stream, run_level
+from bench.streams import ANSWER, CHUNK, control_url_of, one_stream, run_level
 from bench.streams import Upstream as Timing
 from tests.conftest import TEST_API_KEY
 from tests.standin.dashscope_server import DashScopeStandIn, Script
@@ -35,10 +35,14 @@ def scripted(standin: DashScopeStandIn) -> DashScopeStandIn:
 async def test_a_level_of_two_streams_succeeds(
     scripted: DashScopeStandIn, seed: tuple[str, int]
 ) -> None:
-    level = await run_level(*seed, 2, TIMING)
+    base_url, pid = seed
+    level = await run_level(base_url, pid, control_url_of(scripted.base_url), 2, TIMING)
     assert level.failures == 0
     assert level.first_event_p50_ms > 0
     assert level.first_event_p99_ms >= level.first_event_p50_ms
+    # Each call reached the upstream after its stream began, and before its first event.
+    assert 0 < level.upstream_call_p50_ms <= level.upstream_call_p99_ms
+    assert level.upstream_call_p99_ms < level.first_event_p99_ms + TIMING.first_token_s * 1000
     assert level.server_threads >= 2
     # Every stream went to the upstream, through the real SDK, with the question.
     scripted.wait_for(lambda s: s.completed == 20)
@@ -75,9 +79,9 @@ async def test_a_failed_answer_fails_the_drivers_check(
 ) -> None:
     scripted.push(script)
     async with aiohttp.ClientSession() as session:
-        _, _, ok = await one_stream(session, f"{seed[0]}/v1/ask")
+        ok = (await one_stream(session, f"{seed[0]}/v1/ask")).ok
     assert not ok
     # The next answer, the default one, succeeds: the failure was the script's.
     async with aiohttp.ClientSession() as session:
-        _, _, ok = await one_stream(session, f"{seed[0]}/v1/ask")
+        ok = (await one_stream(session, f"{seed[0]}/v1/ask")).ok
     assert ok

@@ -322,6 +322,8 @@ class DashScopeStandIn:
                     "headers": {k.lower(): v for k, v in request.headers.items()},
                     "body": body,
                     "path": request.path,
+                    # Wall-clock time of arrival: benchmarks time the hop to the upstream with it.
+                    "received": time.time(),
                     # The client's address and port: the same one twice is a reused connection.
                     "peer": list(request.transport.get_extra_info("peername") or [])
                     if request.transport
