@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import socket
 import threading
@@ -186,11 +185,13 @@ def _tracked_session() -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     # What requests would read from the environment on every call (a scan of os.environ for
-    # proxies, two file checks for ~/.netrc), read once per session: the API key is our own
-    # header, so netrc never applies, and the URL is always DashScope's.
-    session.proxies.update(requests.utils.get_environ_proxies(dashscope.base_http_api_url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    session.verify = bundle or True
+    # proxies and the CA bundle, two file checks for ~/.netrc), read once per session: the API
+    # key is our own header, so netrc never applies, and the URL is always DashScope's.
+    environment = session.merge_environment_settings(
+        dashscope.base_http_api_url, {}, None, None, None
+    )
+    session.proxies.update(environment["proxies"])
+    session.verify = environment["verify"]
     session.trust_env = False
     return session
 
