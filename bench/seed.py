@@ -8,13 +8,11 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-from bench.streams import API_KEY, Run, Upstream
+from bench.streams import API_KEY, ROOT, Run, Upstream
 from bench.streams import run as run_streams
 from tests.serve_process import free_port, listening, logged_process
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LEVELS = "1,100,200,500,1000"
 
 

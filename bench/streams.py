@@ -9,13 +9,14 @@ The stand-in's own delays are subtracted, so the figures are the service's overh
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,8 +26,9 @@ import uvloop
 
 from bench.figures import percentile
 from tests.pg import Databases, admin_dsn, new_demo_database
-from tests.serve_process import free_port, serve_process
+from tests.serve_process import free_port, listening, logged_process, serve_process
 
+ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "sk-bench"
 QUESTION = "沈塘桥地铁站的信息"
 ANSWER = (
@@ -74,31 +76,26 @@ def standin_process(upstream: Upstream, answer: str = ANSWER) -> Iterator[str]:
     """The stand-in as a process, answering every call with `answer` at the upstream's pace;
     yields its API base URL."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.standin.dashscope_server", "--port", str(port)]
-        + ["--api-key", API_KEY],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    control = f"http://127.0.0.1:{port}/_standin"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{control}/stats", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    argv = [sys.executable, "-m", "tests.standin.dashscope_server", "--port", str(port)]
+    argv += ["--api-key", API_KEY]
+    with logged_process(
+        argv, os.environ, lambda: listening(port), "stand-in", startup_timeout=10, cwd=ROOT
+    ):
+        upstream_url = f"http://127.0.0.1:{port}/api/v1"
         script = {
             "content": answer,
             "chunk_size": CHUNK,
             "first_delay": upstream.first_token_s,
             "gap": upstream.gap_s,
         }
-        httpx.put(f"{control}/default", json=script, timeout=5).raise_for_status()
-        yield f"http://127.0.0.1:{port}/api/v1"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        control_url = control_url_of(upstream_url)
+        httpx.put(f"{control_url}/default", json=script, timeout=5).raise_for_status()
+        yield upstream_url
+
+
+def control_url_of(upstream_url: str) -> str:
+    """The stand-in's control API beside its DashScope API."""
+    return upstream_url.replace("/api/v1", "/_standin")
 
 
 @dataclass
@@ -155,11 +152,6 @@ class Sampler:
 def _own_cpu_seconds() -> float:
     times = psutil.Process().cpu_times()
     return float(times.user + times.system)
-
-
-def control_url_of(upstream_url: str) -> str:
-    """The stand-in's control API beside its DashScope API."""
-    return upstream_url.replace("/api/v1", "/_standin")
 
 
 async def upstream_call_delays(streams: list[Stream], control_url: str) -> list[float]:
