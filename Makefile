@@ -46,6 +46,7 @@ test: lint system-packages
 bench: install
 	$(BIN)/python -m bench.run streams
 	$(BIN)/python -m bench.run seed
+	$(BIN)/python -m bench.run floor
 	$(BIN)/python -m bench.run cancel
 	$(BIN)/python -m bench.run schema
 	$(BIN)/python -m bench.run examples

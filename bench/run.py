@@ -1,5 +1,7 @@
 """Runs the benchmarks and writes their figures: `python -m bench.run [--streams 1,100]`;
 `python -m bench.run seed [--streams 1,100]` for the same streams against the seed's approach,
+`python -m bench.run floor [--streams 1,100]` against the floor of our stack,
+`python -m bench.run compare` for the last three side by side,
 `python -m bench.run cancel` for how soon the upstream stops once clients hang up,
 `python -m bench.run schema` for the schema benchmark, `python -m bench.run examples` for example
 retrieval."""
@@ -15,7 +17,7 @@ from typing import Any
 
 import psutil
 
-from bench import cancel, examples, schema, seed, streams
+from bench import baselines, cancel, examples, schema, streams
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STREAMS_LEVELS = "1,100,200,500,1000"
@@ -36,11 +38,11 @@ def main() -> None:
         "which",
         nargs="?",
         default="streams",
-        choices=("streams", "seed", "cancel", "schema", "examples"),
+        choices=("streams", *baselines.APPS, "compare", "cancel", "schema", "examples"),
     )
     parser.add_argument(
         "--streams",
-        help=f"concurrency levels (streams: {STREAMS_LEVELS}; seed: {seed.DEFAULT_LEVELS}; "
+        help=f"concurrency levels (streams, seed, floor: {STREAMS_LEVELS}; "
         f"cancel: {CANCEL_LEVELS})",
     )
     parser.add_argument("--first-token", type=float, default=0.2, help="upstream's own TTFT, s")
@@ -52,11 +54,16 @@ def main() -> None:
     if args.which == "examples":
         write("examples", examples.run(), examples.markdown)
         return
+    if args.which == "compare":
+        runs = {"ours": read("streams"), "floor": read("floor"), "seed": read("seed")}
+        print(streams.side_by_side(runs))
+        return
 
     upstream = streams.Upstream(args.first_token, args.gap)
-    if args.which == "seed":
-        levels = _levels(args.streams or seed.DEFAULT_LEVELS)
-        write("seed", streams.report(seed.run(levels, upstream), upstream), streams.markdown)
+    if args.which in baselines.APPS:
+        levels = _levels(args.streams or STREAMS_LEVELS)
+        result = baselines.run(args.which, levels, upstream)
+        write(args.which, streams.report(result, upstream), streams.markdown)
         return
     if args.which == "cancel":
         levels = _levels(args.streams or CANCEL_LEVELS)
@@ -68,6 +75,11 @@ def main() -> None:
 
 def _levels(text: str) -> list[int]:
     return [int(n) for n in text.split(",")]
+
+
+def read(name: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
+    return result
 
 
 def write(name: str, result: dict[str, Any], markdown: Callable[[dict[str, Any]], str]) -> None:

@@ -19,32 +19,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import re
 from collections.abc import Iterator
 from typing import Any
 
-from dashscope import Generation
 from flask import Flask, Response, request, stream_with_context
 from werkzeug.serving import run_simple
 
-MODEL = "qwen-plus"
-SYSTEM_PROMPT = (
-    "You are an expert PostgreSQL analyst. Explain briefly how you understand the question, "
-    "then give exactly one ```sql fenced code block with one read-only SELECT."
-)
-SQL_BLOCK = re.compile(r"```sql\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+from bench.relay import call, event_of, last_events
 
 app = Flask(__name__)
 
 
 def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-def _text_of(response: Any) -> str:
-    choices = (response.output or {}).get("choices") or []
-    return "".join((choice.get("message") or {}).get("content") or "" for choice in choices)
 
 
 @app.post("/v1/ask")
@@ -57,33 +44,17 @@ def ask() -> Response | tuple[dict[str, str], int]:
     def gen() -> Iterator[str]:
         answer: list[str] = []
         try:
-            responses = Generation.call(
-                model=MODEL,
-                messages=[
-                    {"role": "system", "content": SYSTEM_PROMPT},
-                    {"role": "user", "content": question},
-                ],
-                api_key=os.environ.get("DASHSCOPE_API_KEY"),
-                stream=True,
-                incremental_output=True,
-                result_format="message",
-            )
-            for response in responses:
-                if response.status_code != 200:
-                    yield sse("error", {"code": response.code, "message": response.message})
-                    return
-                if text := _text_of(response):
-                    answer.append(text)
-                    yield sse("thinking", {"delta": text})
+            for response in call(question):
+                if event := event_of(response, answer):
+                    yield sse(*event)
+                    if event[0] == "error":
+                        return
         except Exception as exc:  # the seed told the client, whatever went wrong
-            yield sse("error", {"code": type(exc).__name__, "message": str(exc)})
+            if event := event_of(exc, answer):
+                yield sse(*event)
             return
-        match = SQL_BLOCK.search("".join(answer))
-        if match is None:
-            yield sse("error", {"code": "no_sql", "message": "the answer has no ```sql block"})
-            return
-        yield sse("sql", {"sql": match.group(1).strip()})
-        yield sse("done", {})
+        for event in last_events(answer):
+            yield sse(*event)
 
     return Response(
         stream_with_context(gen()),

@@ -3,7 +3,8 @@
 Three processes: the DashScope stand-in (scripted time to first token and chunk gap), the
 service (`txt2sql-api serve` on the demo database), and this one driving N concurrent streams.
 The stand-in's own delays are subtracted, so the figures are the service's overhead.
-`run` takes the server as a parameter: bench/seed.py drives the seed's approach the same way.
+`run` takes the server as a parameter: bench/baselines.py drives the seed's approach and the
+floor of our stack the same way.
 """
 
 from __future__ import annotations
@@ -299,4 +300,24 @@ def markdown(result: dict[str, Any]) -> str:
         f"\nThe upstream's own first frame, called directly by the SDK, one call at a time: "
         f"{result['direct_first_frame_ms']} ms p50 beyond its scripted delay."
     )
+    return "\n".join(rows)
+
+
+def side_by_side(results: dict[str, dict[str, Any]]) -> str:
+    """One table of several servers' runs (name → `report`), level by level: first event p50 /
+    p99 (ms), server CPU (s), server RSS (MB), failures; the levels all of them ran."""
+    names = list(results)
+    columns = [
+        ("first event p50 / p99 (ms)", "{first_event_p50_ms} / {first_event_p99_ms}"),
+        ("server CPU (s)", "{server_cpu_s}"),
+        ("server RSS (MB)", "{server_rss_mb}"),
+        ("failures", "{failures}"),
+    ]
+    header = ["streams"] + [f"{name}: {title}" for title, _ in columns for name in names]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
+    by_name = {name: {lv["streams"]: lv for lv in r["levels"]} for name, r in results.items()}
+    for n in sorted(set.intersection(*(set(levels) for levels in by_name.values()))):
+        cells = [str(n)]
+        cells += [cell.format(**by_name[name][n]) for _, cell in columns for name in names]
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)

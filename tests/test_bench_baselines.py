@@ -1,5 +1,6 @@
-"""The seed's re-creation (bench/seed_app.py) answers the streaming benchmark's driver, so
-`python -m bench.run seed` measures streams that succeed, and tells a failed one apart."""
+"""The baselines of the streaming benchmark, the seed's re-creation (bench/seed_app.py) and the
+floor of our stack (bench/floor_app.py), answer its driver, so `python -m bench.run seed` and
+`floor` measure streams that succeed, and tell a failed one apart."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
-from bench.seed import seed_process
-from bench.streams import ANSWER, CHUNK, control_url_of, one_stream, run_level
+from bench.baselines import APPS, baseline_process
+from bench.streams import ANSWER, CHUNK, control_url_of, one_stream, run_level, side_by_side
 from bench.streams import Upstream as Timing
 from tests.conftest import TEST_API_KEY
 from tests.standin.dashscope_server import DashScopeStandIn, Script
@@ -17,10 +18,12 @@ from tests.standin.dashscope_server import DashScopeStandIn, Script
 TIMING = Timing(first_token_s=0.05, gap_s=0.005)
 
 
-@pytest.fixture(scope="module")
-def seed(standin_server: DashScopeStandIn) -> Iterator[tuple[str, int]]:
-    """The seed app's process, answering through the stand-in: base URL and pid."""
-    with seed_process(standin_server.base_url, 2, api_key=TEST_API_KEY) as live:
+@pytest.fixture(scope="module", params=sorted(APPS))
+def baseline(
+    request: pytest.FixtureRequest, standin_server: DashScopeStandIn
+) -> Iterator[tuple[str, int]]:
+    """A baseline's process, answering through the stand-in: base URL and pid."""
+    with baseline_process(request.param, standin_server.base_url, 2, api_key=TEST_API_KEY) as live:
         yield live
 
 
@@ -33,9 +36,9 @@ def scripted(standin: DashScopeStandIn) -> DashScopeStandIn:
 
 
 async def test_a_level_of_two_streams_succeeds(
-    scripted: DashScopeStandIn, seed: tuple[str, int]
+    scripted: DashScopeStandIn, baseline: tuple[str, int]
 ) -> None:
-    base_url, pid = seed
+    base_url, pid = baseline
     level = await run_level(base_url, pid, control_url_of(scripted.base_url), 2, TIMING)
     assert level.failures == 0
     assert level.first_event_p50_ms > 0
@@ -52,11 +55,11 @@ async def test_a_level_of_two_streams_succeeds(
 
 
 async def test_the_sql_comes_from_the_answer(
-    scripted: DashScopeStandIn, seed: tuple[str, int]
+    scripted: DashScopeStandIn, baseline: tuple[str, int]
 ) -> None:
     async with (
         aiohttp.ClientSession() as session,
-        session.post(f"{seed[0]}/v1/ask", json={"question": "q"}) as response,
+        session.post(f"{baseline[0]}/v1/ask", json={"question": "q"}) as response,
     ):
         body = (await response.read()).decode()
     assert response.headers["Content-Type"].startswith("text/event-stream")
@@ -75,13 +78,36 @@ async def test_the_sql_comes_from_the_answer(
     ids=["before-the-stream", "mid-stream", "no-sql-block"],
 )
 async def test_a_failed_answer_fails_the_drivers_check(
-    scripted: DashScopeStandIn, seed: tuple[str, int], script: Script
+    scripted: DashScopeStandIn, baseline: tuple[str, int], script: Script
 ) -> None:
     scripted.push(script)
     async with aiohttp.ClientSession() as session:
-        ok = (await one_stream(session, f"{seed[0]}/v1/ask")).ok
+        ok = (await one_stream(session, f"{baseline[0]}/v1/ask")).ok
     assert not ok
     # The next answer, the default one, succeeds: the failure was the script's.
     async with aiohttp.ClientSession() as session:
-        ok = (await one_stream(session, f"{seed[0]}/v1/ask")).ok
+        ok = (await one_stream(session, f"{baseline[0]}/v1/ask")).ok
     assert ok
+
+
+def test_side_by_side_lines_up_the_levels_all_runs_have() -> None:
+    def level(streams: int, p50: float) -> dict[str, float]:
+        return {
+            "streams": streams,
+            "first_event_p50_ms": p50,
+            "first_event_p99_ms": 2 * p50,
+            "server_cpu_s": streams / 100,
+            "server_rss_mb": 80 + streams,
+            "failures": streams // 500,
+        }
+
+    ours = {"levels": [level(1, 4.0), level(500, 900.0)]}
+    floor = {"levels": [level(1, 3.0), level(100, 50.0), level(500, 700.0)]}
+    lines = side_by_side({"ours": ours, "floor": floor}).splitlines()
+    assert lines[0].split(" | ")[:3] == [
+        "| streams",
+        "ours: first event p50 / p99 (ms)",
+        "floor: first event p50 / p99 (ms)",
+    ]
+    assert len(lines) == 4  # header, rule, and the levels 1 and 500 (floor alone ran 100)
+    assert lines[3] == "| 500 | 900.0 / 1800.0 | 700.0 / 1400.0 | 5.0 | 5.0 | 580 | 580 | 1 | 1 |"
