@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -182,3 +185,26 @@ async def test_with_redis_unreachable_quotas_fall_back_to_the_instance(
     async with make_client(settings) as client:
         codes = [(await client.get("/v1/examples", headers=AS_KEY)).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_without_redis_the_process_never_loads_it() -> None:
+    """redis is ~7 MB of memory: only instances that share their quotas pay for it."""
+    script = """
+import asyncio, sys
+from contextlib import AsyncExitStack
+from txt2sql_api.app import _quotas
+from txt2sql_api.config import Settings
+
+async def main():
+    async with AsyncExitStack() as stack:
+        quotas = await _quotas(stack, Settings(_env_file=None, redis_url=None))
+        assert await quotas.acquire("caller") is not None
+
+asyncio.run(main())
+print(sorted(m for m in sys.modules if m.split(".")[0] == "redis"))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TXT2SQL_")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

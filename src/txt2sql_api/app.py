@@ -12,7 +12,6 @@ from typing import Any
 import asyncpg
 from fastapi import Depends, FastAPI, Request, status
 from fastapi.responses import JSONResponse
-from redis.asyncio import Redis
 from starlette.middleware.cors import CORSMiddleware
 
 from txt2sql_api.access import REFUSALS, api_caller, hold_stream_slot
@@ -168,6 +167,9 @@ async def _quotas(stack: AsyncExitStack, settings: Settings) -> Quotas:
     )
     if settings.redis_url is None:
         return Quotas(local)
+    # Imported only here: redis is ~7 MB of every process's memory.
+    from redis.asyncio import Redis
+
     # Short timeouts: a request waits at most this long for Redis before the local fallback.
     redis = Redis.from_url(
         settings.redis_url.get_secret_value(), socket_timeout=0.5, socket_connect_timeout=0.5

@@ -311,10 +311,13 @@ class _UpstreamCall:
             for response in self._call(pooled.session):
                 if not self._wait_for_room():
                     return
-                self._deliver(response)
+                # Digested here: what waits for the event loop is the text, not the SDK's
+                # response with its parsed JSON (~1.5 KB a frame, times every frame of every
+                # stream while the loop is behind).
+                self._deliver(_frame_of(response))
         except Exception as exc:  # every failure, whatever its type, ends the stream as an error
             if not self._tracker.aborted:
-                self._deliver(exc)
+                self._deliver(_upstream_error_of(exc))
         finally:
             self._tracker.release()
             _current.tracker = _current.pooled = None
@@ -424,12 +427,12 @@ class DashScopeClient:
             for item in items:
                 if item is _END:
                     break
-                try:
-                    chunks += _chunks_of(item)
-                except UpstreamError as exc:
-                    failure = exc
+                if isinstance(item, UpstreamError):
+                    failure = item
                     break
-                usage = _usage_of(item) or usage
+                assert isinstance(item, _Frame)
+                chunks += item.chunks
+                usage = item.usage or usage
             # What arrived before a failure still reaches the client, then the failure.
             for chunk in _coalesced(chunks):
                 yield chunk
@@ -475,11 +478,27 @@ def _coalesced(chunks: list[LlmChunk]) -> list[LlmChunk]:
     return merged
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """What one of the SDK's responses says: its text, and the usage so far."""
+
+    chunks: list[LlmChunk]
+    usage: Usage | None
+
+
+def _frame_of(response: Any) -> _Frame:
+    return _Frame(_chunks_of(response), _usage_of(response))
+
+
+def _upstream_error_of(exc: Exception) -> UpstreamError:
+    if isinstance(exc, UpstreamError):
+        return exc
+    error = UpstreamError("upstream_unavailable", f"model call failed: {exc}", retryable=True)
+    error.__cause__ = exc
+    return error
+
+
 def _chunks_of(response: Any) -> list[LlmChunk]:
-    if isinstance(response, Exception):
-        raise UpstreamError(
-            "upstream_unavailable", f"model call failed: {response}", retryable=True
-        ) from response
     if response.status_code != 200:
         code, retryable = classify_upstream_error(int(response.status_code), response.code)
         raise UpstreamError(

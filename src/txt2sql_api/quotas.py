@@ -13,10 +13,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +116,11 @@ class Quotas:
         self._prefix = prefix
         self._take: Any = redis.register_script(_TAKE_LUA) if redis else None
         self._acquire: Any = redis.register_script(_ACQUIRE_LUA) if redis else None
+        self._redis_failures: tuple[type[Exception], ...] = ()
+        if redis is not None:
+            from redis.exceptions import RedisError
+
+            self._redis_failures = (RedisError, OSError)
 
     async def take(self, caller: str) -> float:
         if self._redis is not None:
@@ -125,7 +130,7 @@ class Quotas:
                     args=[self.local.rate_per_second, self.local.burst],
                 )
                 return float(wait)
-            except (RedisError, OSError) as exc:
+            except self._redis_failures as exc:
                 _redis_failed(exc)
         return self.local.take(caller)
 
@@ -138,7 +143,7 @@ class Quotas:
                     args=[self.local.max_streams, lease.lease_id, STREAM_LEASE_SECONDS],
                 )
                 return lease if granted else None
-            except (RedisError, OSError) as exc:
+            except self._redis_failures as exc:
                 _redis_failed(exc)
         return self.local.acquire(caller)
 
@@ -149,7 +154,7 @@ class Quotas:
         assert self._redis is not None  # a shared lease only comes from Redis
         try:
             await self._redis.zrem(self._streams_key(lease.caller), lease.lease_id)
-        except (RedisError, OSError) as exc:
+        except self._redis_failures as exc:
             # The lease runs out by itself (STREAM_LEASE_SECONDS).
             _redis_failed(exc)
 
