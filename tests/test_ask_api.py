@@ -113,6 +113,18 @@ async def test_reasoning_content_streams_as_thinking_first(
     assert of(events, "sql")[0]["sql"] == DEMO_SQL
 
 
+async def test_sql_drafted_in_a_thinking_model_s_reasoning_is_not_the_answer(
+    demo_db: str, standin: DashScopeStandIn, make_client: ClientFactory
+) -> None:
+    draft = "先试试：\n```sql\nSELECT 1\n```\n不对，要按站名过滤。"
+    standin.push(Script(reasoning=draft, content=ANSWER, chunk_size=3))
+    async with make_client(settings_for(demo_db, enable_thinking=True)) as client:
+        events = await collect(client, json={"question": DEMO_QUESTION})
+    assert "".join(d["delta"] for d in of(events, "thinking")).startswith(draft)
+    assert [sql["sql"] for sql in of(events, "sql")] == [DEMO_SQL]
+    assert standin.requests[-1]["body"]["parameters"]["enable_thinking"] is True
+
+
 async def test_unclosed_fence_still_yields_the_sql_marked_incomplete(
     demo_db: str, standin: DashScopeStandIn, make_client: ClientFactory
 ) -> None:

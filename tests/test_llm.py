@@ -17,16 +17,15 @@ from txt2sql_api.llm import (
     TextDelta,
     UpstreamError,
     Usage,
+    model_thinks,
 )
 
 MESSAGES = [{"role": "user", "content": "沈塘桥地铁站的信息"}]
 
 
-def client(**overrides: float) -> DashScopeClient:
+def client(model: str = "qwen-plus", **overrides: float) -> DashScopeClient:
     timeouts = {"first_token_timeout": 10.0, "idle_timeout": 10.0} | overrides
-    return DashScopeClient(
-        api_key=TEST_API_KEY, model="qwen-plus", thread_idle_seconds=0.05, **timeouts
-    )
+    return DashScopeClient(api_key=TEST_API_KEY, model=model, thread_idle_seconds=0.05, **timeouts)
 
 
 async def wait_until_threads_end(llm: DashScopeClient) -> None:
@@ -186,3 +185,61 @@ async def test_a_proxy_from_the_environment_is_used(
             assert "".join(c.text for c in chunks if isinstance(c, TextDelta)) == "好的"
         assert proxy.connections == 1
         llm.close()
+
+
+@pytest.mark.parametrize(
+    ("model", "enable_thinking", "thinks"),
+    [
+        ("qwen-plus", None, False),
+        ("qwen-plus", True, True),
+        ("qwq-plus", None, True),
+        ("qwq-plus", False, False),
+        ("qvq-max", None, True),
+        ("deepseek-r1", None, True),
+        ("qwen3-235b-a22b-thinking-2507", None, True),
+        ("qwen3-235b-a22b-instruct-2507", None, False),
+    ],
+)
+def test_which_models_think(model: str, enable_thinking: bool | None, thinks: bool) -> None:
+    assert model_thinks(model, enable_thinking) is thinks
+
+
+async def test_a_model_that_thinks_waits_longer_for_its_first_token(
+    standin: DashScopeStandIn,
+) -> None:
+    timeouts = {"first_token_timeout": 0.3, "thinking_first_token_timeout": 10.0}
+    standin.push(Script(reasoning="想", content="好", first_delay=0.8))
+    thinking = client("qwq-plus", **timeouts)
+    chunks = [c async for c in thinking.stream(MESSAGES)]
+    assert [c for c in chunks if not isinstance(c, Usage)] == [
+        ReasoningDelta("想"),
+        TextDelta("好"),
+    ]
+
+    standin.push(Script(reasoning="想", content="好", first_delay=0.8))
+    with pytest.raises(UpstreamError) as raised:
+        async for _ in client(**timeouts).stream(MESSAGES):
+            pass
+    assert raised.value.code == "upstream_timeout"
+    assert "sent nothing for 0.3 s" in raised.value.message
+
+
+@pytest.mark.parametrize("enable_thinking", [True, False, None])
+async def test_enable_thinking_is_sent_only_when_set(
+    standin: DashScopeStandIn, enable_thinking: bool | None
+) -> None:
+    standin.push(Script(content="好"))
+    llm = DashScopeClient(
+        api_key=TEST_API_KEY,
+        model="qwen-plus",
+        first_token_timeout=10.0,
+        idle_timeout=10.0,
+        enable_thinking=enable_thinking,
+    )
+    assert [c async for c in llm.stream(MESSAGES)]
+    parameters = standin.requests[-1]["body"]["parameters"]
+    assert parameters.get("enable_thinking", "unset") == (
+        "unset" if enable_thinking is None else enable_thinking
+    )
+    assert llm.thinks is bool(enable_thinking)
+    llm.close()

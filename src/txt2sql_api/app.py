@@ -102,6 +102,8 @@ async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metric
         else None,
         model=settings.model,
         first_token_timeout=settings.first_token_timeout_seconds,
+        enable_thinking=settings.enable_thinking,
+        thinking_first_token_timeout=settings.thinking_first_token_timeout_seconds,
         idle_timeout=settings.idle_timeout_seconds,
         total_timeout=settings.total_timeout_seconds,
         thread_idle_seconds=settings.upstream_thread_idle_seconds,

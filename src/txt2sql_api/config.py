@@ -97,7 +97,18 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Longest wait for a slow client to take one event."
     )
     first_token_timeout_seconds: float = Field(
-        default=60.0, gt=0, description="Longest wait for the model's first token."
+        default=30.0, gt=0, description="Longest wait for the model's first token."
+    )
+    enable_thinking: bool | None = Field(
+        default=None,
+        description="Whether a hybrid model (Qwen3, qwen-plus) thinks before it answers, sent as "
+        "enable_thinking. Unset: not sent, the model's own default.",
+    )
+    thinking_first_token_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Longest wait for the first token of a model that thinks "
+        "(TXT2SQL_ENABLE_THINKING=true, or a QwQ, QVQ, DeepSeek-R1 or *-thinking model).",
     )
     upstream_retries: int = Field(
         default=2,
@@ -111,7 +122,7 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Longest silence between two model tokens."
     )
     total_timeout_seconds: float = Field(
-        default=180.0, gt=0, description="Longest model answer, first token to last."
+        default=180.0, gt=0, description="Longest model call, from its start to its last token."
     )
     upstream_thread_idle_seconds: float = Field(
         default=30.0,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import socket
 import threading
 from collections import deque
@@ -326,6 +327,19 @@ class _UpstreamCall:
             self._deliver(_END)
 
 
+# Models that always reason before they answer; hybrid ones (Qwen3, qwen-plus) think when
+# asked to (`enable_thinking`).
+_THINKING_MODELS = re.compile(r"^(qwq|qvq|deepseek-r1)|thinking", re.IGNORECASE)
+
+
+def model_thinks(model: str, enable_thinking: bool | None) -> bool:
+    """Whether the model reasons before its first token of answer: its first token may then be
+    long in coming, so it gets the longer first-token deadline."""
+    if enable_thinking is not None:
+        return enable_thinking
+    return _THINKING_MODELS.search(model) is not None
+
+
 class DashScopeClient:
     """Streams one chat completion as `LlmChunk`s; raises `UpstreamError` for every failure."""
 
@@ -336,6 +350,8 @@ class DashScopeClient:
         model: str,
         first_token_timeout: float,
         idle_timeout: float,
+        enable_thinking: bool | None = None,
+        thinking_first_token_timeout: float | None = None,
         retries: int = 0,
         retry_base_seconds: float = 0.25,
         total_timeout: float = 300.0,
@@ -343,7 +359,13 @@ class DashScopeClient:
     ) -> None:
         self.api_key = api_key
         self.model = model
-        self.first_token_timeout = first_token_timeout
+        self.enable_thinking = enable_thinking
+        self.thinks = model_thinks(model, enable_thinking)
+        self.first_token_timeout = (
+            thinking_first_token_timeout or first_token_timeout
+            if self.thinks
+            else first_token_timeout
+        )
         self.idle_timeout = idle_timeout
         self.retries = retries
         self.retry_base_seconds = retry_base_seconds
@@ -370,6 +392,8 @@ class DashScopeClient:
                 stream=True,
                 incremental_output=True,
                 result_format="message",
+                # None is not sent: the model's own default applies.
+                enable_thinking=self.enable_thinking,
                 session=session,
                 request_timeout=int(max(self.first_token_timeout, self.idle_timeout)) + 5,
             )
