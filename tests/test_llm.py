@@ -243,3 +243,24 @@ async def test_enable_thinking_is_sent_only_when_set(
     )
     assert llm.thinks is bool(enable_thinking)
     llm.close()
+
+
+async def test_retries_stop_once_their_time_is_up(standin: DashScopeStandIn) -> None:
+    standin.push(*[Script(status=429, error_code="Throttling.RateQuota")] * 11)
+    llm = DashScopeClient(
+        api_key=TEST_API_KEY,
+        model="qwen-plus",
+        first_token_timeout=10.0,
+        idle_timeout=10.0,
+        retries=10,
+        retry_base_seconds=0.2,
+        retry_within_seconds=1.0,
+    )
+    with pytest.raises(UpstreamError) as raised:
+        async for _ in llm.stream(MESSAGES):
+            pass
+    assert raised.value.code == "upstream_throttled"
+    # Backoffs of 0.1-0.3, 0.2-0.6, 0.4-1.2 and 0.8-2.4 s: within 1 s of the first try there is
+    # room for one retry at least and three at most, never the ten the count allows.
+    assert 2 <= len(standin.requests) <= 4
+    llm.close()

@@ -109,6 +109,7 @@ async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metric
         thread_idle_seconds=settings.upstream_thread_idle_seconds,
         retries=settings.upstream_retries,
         retry_base_seconds=settings.upstream_retry_base_seconds,
+        retry_within_seconds=settings.upstream_retry_within_seconds,
     )
     stack.callback(llm.close)
     metrics.watch_threads(llm.threads)

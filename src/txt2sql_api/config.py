@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     upstream_retry_base_seconds: float = Field(
         default=0.25, ge=0, description="First retry's backoff; doubles each time, with jitter."
     )
+    upstream_retry_within_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="A retry starts only this soon after the first try; later, the failure is "
+        "the answer.",
+    )
     idle_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest silence between two model tokens."
     )

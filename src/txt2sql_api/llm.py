@@ -354,6 +354,7 @@ class DashScopeClient:
         thinking_first_token_timeout: float | None = None,
         retries: int = 0,
         retry_base_seconds: float = 0.25,
+        retry_within_seconds: float = 10.0,
         total_timeout: float = 300.0,
         thread_idle_seconds: float = 30.0,
     ) -> None:
@@ -369,6 +370,7 @@ class DashScopeClient:
         self.idle_timeout = idle_timeout
         self.retries = retries
         self.retry_base_seconds = retry_base_seconds
+        self.retry_within_seconds = retry_within_seconds
         self.total_timeout = total_timeout
         self.threads = StreamThreads(name="dashscope-stream", idle_seconds=thread_idle_seconds)
         self.sessions = _SessionPool(keep=KEPT_SESSIONS)
@@ -404,10 +406,14 @@ class DashScopeClient:
         self, messages: Sequence[dict[str, str]], shutdown: ShutdownSignal | None = None
     ) -> AsyncIterator[LlmChunk]:
         """Retries a call that failed before its first chunk, when a retry may help (throttling,
-        5xx, connection failures): nothing has reached the client yet, so nothing is repeated."""
+        5xx, connection failures): nothing has reached the client yet, so nothing is repeated.
+        Bounded in count and in time: a retry that would start later than `retry_within_seconds`
+        after the first try is not made, however few were."""
         if not self.api_key:
             raise missing_api_key()
         shutdown = shutdown or ShutdownSignal()
+        loop = asyncio.get_running_loop()
+        retry_until = loop.time() + self.retry_within_seconds
         for retry in range(self.retries + 1):
             if shutdown.is_set():
                 raise shutting_down()
@@ -423,6 +429,8 @@ class DashScopeClient:
                 if started or exc.code not in RETRIED or retry == self.retries:
                     raise
                 delay = self.retry_base_seconds * 2**retry * random.uniform(0.5, 1.5)
+                if loop.time() + delay > retry_until:
+                    raise
                 logger.warning("%s, retrying in %.2f s: %s", exc.code, delay, exc.message)
                 await asyncio.sleep(delay)
 
