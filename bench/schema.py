@@ -2,8 +2,8 @@
 columns with Chinese comments (tests/catalog.py), in a throwaway database.
 
 Measures cold loading (catalog read, sample values, the relevance index), a cached lookup,
-pruning per question, and the prompt's size in Qwen tokens, counted with the Qwen tokenizer
-shipped inside the dashscope SDK (`qwen.tiktoken`), for the quality set's questions.
+pruning per question, and the prompt's size in Qwen tokens, counted as the Qwen tokenizer
+shipped inside the dashscope SDK counts them (`qwen.tiktoken`), for the quality set's questions.
 """
 
 from __future__ import annotations
