@@ -3,6 +3,7 @@ endpoint with its models and examples."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -74,3 +75,19 @@ def test_every_other_endpoint_has_a_model_and_an_example(document: dict[str, Any
             content = operation["responses"][success]["content"]["application/json"]
             assert "$ref" in str(content["schema"]), f"{method} {path} has no response model"
             assert "example" in content, f"{method} {path} has no example"
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+async def test_the_docs_pages_load_nothing_from_elsewhere(
+    make_client: ClientFactory, path: str
+) -> None:
+    async with make_client(settings_for(None)) as client:
+        page = await client.get(path)
+        assert page.status_code == 200
+        urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page.text)
+        assert "/openapi.json" in urls
+        assert all(url.startswith("/") for url in urls), urls
+        for url in urls:
+            asset = await client.get(url)
+            assert asset.status_code == 200, url
+            assert asset.content, url

@@ -35,7 +35,17 @@ from txt2sql_api.pruning import SchemaBudget
 from txt2sql_api.quotas import LocalQuotas, Quotas
 from txt2sql_api.request_id import RequestIdMiddleware
 from txt2sql_api.retrieval import ExampleRetriever
-from txt2sql_api.routers import ask, examples, feedback, health, metrics, page, schema, tokens
+from txt2sql_api.routers import (
+    ask,
+    docs,
+    examples,
+    feedback,
+    health,
+    metrics,
+    page,
+    schema,
+    tokens,
+)
 from txt2sql_api.samples import SampleLimits
 from txt2sql_api.schema_cache import SchemaCache, SchemaSource
 from txt2sql_api.sql_verify import SqlVerifier
@@ -249,6 +259,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Streaming text-to-SQL over PostgreSQL with Qwen on DashScope.",
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
+        # Served by routers/docs.py, from this service's own files instead of a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     # Added innermost first: the request id is set before the access log line is written.
     if settings.cors_origins:
@@ -268,8 +281,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (schema.router, examples.router, feedback.router, tokens.router):
         responses = REFUSALS if router is tokens.router else {**REFUSALS, **DATABASE_DOWN}
         app.include_router(router, dependencies=[Depends(api_caller)], responses=responses)
-    for router in (health.router, metrics.router, page.router):
+    for router in (health.router, metrics.router, page.router, docs.router):
         app.include_router(router)
     app.mount("/static", page.static_files(), name="static")
+    app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     install_openapi(app)
     return app
