@@ -208,3 +208,23 @@ print(sorted(m for m in sys.modules if m.split(".")[0] == "redis"))
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("allowed", "apart"), [("127.0.0.1", True), ("10.9.9.9", False)])
+def test_open_mode_quotas_follow_x_forwarded_for_from_a_trusted_proxy_only(
+    demo_db: str, standin_server: DashScopeStandIn, allowed: str, apart: bool
+) -> None:
+    """uvicorn takes the client's address from X-Forwarded-For when the peer is one of
+    FORWARDED_ALLOW_IPS: behind a proxy, each client gets its own bucket; from anyone else the
+    header is ignored, so it cannot be used to dodge the quota."""
+    env = demo_server_env(demo_db, standin_server) | {
+        "TXT2SQL_RATE_LIMIT_BURST": "1",
+        "TXT2SQL_RATE_LIMIT_PER_MINUTE": "1",
+        "FORWARDED_ALLOW_IPS": allowed,
+    }
+    with serve(env) as base_url, httpx.Client(base_url=base_url, timeout=10) as client:
+        codes = [
+            client.get("/v1/examples", headers={"X-Forwarded-For": address}).status_code
+            for address in ("10.0.0.1", "10.0.0.1", "10.0.0.2")
+        ]
+    assert codes == ([200, 429, 200] if apart else [200, 429, 429])
