@@ -224,9 +224,9 @@ async def test_a_model_that_thinks_waits_longer_for_its_first_token(
     assert "sent nothing for 0.3 s" in raised.value.message
 
 
-@pytest.mark.parametrize("enable_thinking", [True, False, None])
-async def test_enable_thinking_is_sent_only_when_set(
-    standin: DashScopeStandIn, enable_thinking: bool | None
+@pytest.mark.parametrize(("enable_thinking", "budget"), [(True, 500), (False, None), (None, None)])
+async def test_thinking_parameters_are_sent_only_when_set(
+    standin: DashScopeStandIn, enable_thinking: bool | None, budget: int | None
 ) -> None:
     standin.push(Script(content="好"))
     llm = DashScopeClient(
@@ -235,12 +235,14 @@ async def test_enable_thinking_is_sent_only_when_set(
         first_token_timeout=10.0,
         idle_timeout=10.0,
         enable_thinking=enable_thinking,
+        thinking_budget=budget,
     )
     assert [c async for c in llm.stream(MESSAGES)]
     parameters = standin.requests[-1]["body"]["parameters"]
-    assert parameters.get("enable_thinking", "unset") == (
-        "unset" if enable_thinking is None else enable_thinking
-    )
+    sent = {name: parameters.get(name) for name in ("enable_thinking", "thinking_budget")}
+    assert sent == {"enable_thinking": enable_thinking, "thinking_budget": budget}
+    assert ("enable_thinking" in parameters) is (enable_thinking is not None)
+    assert ("thinking_budget" in parameters) is (budget is not None)
     assert llm.thinks is bool(enable_thinking)
     llm.close()
 

@@ -113,6 +113,7 @@ async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metric
         model=settings.model,
         first_token_timeout=settings.first_token_timeout_seconds,
         enable_thinking=settings.enable_thinking,
+        thinking_budget=settings.thinking_budget,
         thinking_first_token_timeout=settings.thinking_first_token_timeout_seconds,
         idle_timeout=settings.idle_timeout_seconds,
         total_timeout=settings.total_timeout_seconds,

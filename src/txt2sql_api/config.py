@@ -104,6 +104,12 @@ class Settings(BaseSettings):
         description="Whether a hybrid model (Qwen3, qwen-plus) thinks before it answers, sent as "
         "enable_thinking. Unset: not sent, the model's own default.",
     )
+    thinking_budget: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most tokens a model that thinks may reason for, sent as thinking_budget. "
+        "Unset: not sent, the model's own limit.",
+    )
     thinking_first_token_timeout_seconds: float = Field(
         default=120.0,
         gt=0,

@@ -351,6 +351,7 @@ class DashScopeClient:
         first_token_timeout: float,
         idle_timeout: float,
         enable_thinking: bool | None = None,
+        thinking_budget: int | None = None,
         thinking_first_token_timeout: float | None = None,
         retries: int = 0,
         retry_base_seconds: float = 0.25,
@@ -361,6 +362,7 @@ class DashScopeClient:
         self.api_key = api_key
         self.model = model
         self.enable_thinking = enable_thinking
+        self.thinking_budget = thinking_budget
         self.thinks = model_thinks(model, enable_thinking)
         self.first_token_timeout = (
             thinking_first_token_timeout or first_token_timeout
@@ -396,6 +398,7 @@ class DashScopeClient:
                 result_format="message",
                 # None is not sent: the model's own default applies.
                 enable_thinking=self.enable_thinking,
+                thinking_budget=self.thinking_budget,
                 session=session,
                 request_timeout=int(max(self.first_token_timeout, self.idle_timeout)) + 5,
             )
