@@ -21,7 +21,7 @@ from tests.standin.dashscope_server import DashScopeStandIn, Script
 from tests.test_access import KEY, OTHER_KEY, keyed
 from tests.test_ask_api import ANSWER, DEMO_QUESTION, collect, names, standin_started
 from txt2sql_api.keys import fingerprint
-from txt2sql_api.quotas import LocalQuotas
+from txt2sql_api.quotas import LocalQuotas, Quotas
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 AS_KEY = {"X-API-Key": KEY}
@@ -228,3 +228,22 @@ def test_open_mode_quotas_follow_x_forwarded_for_from_a_trusted_proxy_only(
             for address in ("10.0.0.1", "10.0.0.1", "10.0.0.2")
         ]
     assert codes == ([200, 429, 200] if apart else [200, 429, 429])
+
+
+async def test_a_live_stream_keeps_its_shared_slot_past_the_lease(redis_prefix: str) -> None:
+    redis = Redis.from_url(REDIS_URL)
+    local = LocalQuotas(rate_per_second=1.0, burst=1, max_streams=1)
+    quotas = Quotas(local, redis, redis_prefix, lease_seconds=0.6)
+    try:
+        held = await quotas.acquire("a")
+        assert held is not None and held.shared
+        renewing = asyncio.create_task(quotas.keep(held))
+        await asyncio.sleep(1.5)  # two and a half leases
+        refused = await quotas.acquire("a")
+        renewing.cancel()
+        await asyncio.sleep(1.0)  # not renewed any more: it lapses, as a dead instance's would
+        after_lapse = await quotas.acquire("a")
+    finally:
+        await redis.aclose()
+    assert refused is None
+    assert after_lapse is not None

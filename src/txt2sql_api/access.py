@@ -8,6 +8,7 @@ the caller's live-stream slots for as long as the response runs, however it ends
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import AsyncIterator
@@ -123,9 +124,12 @@ async def hold_stream_slot(state: StateDep, caller: StreamCaller) -> AsyncIterat
         raise _too_many(
             state, "streams_limited", "too many live streams for this key", _STREAM_RETRY_SECONDS
         )
+    renewing = asyncio.create_task(state.quotas.keep(lease)) if lease.shared else None
     try:
         yield
     finally:
+        if renewing is not None:
+            renewing.cancel()
         await _release(state.quotas, lease)
 
 

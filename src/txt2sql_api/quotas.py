@@ -8,6 +8,7 @@ outage weakens the limits to per-instance ones instead of refusing or waving thr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# A lease outlives any ordinary stream; it only decides how soon the slots of an instance that
-# died while streaming come back.
-STREAM_LEASE_SECONDS = 900
+# A live stream renews its lease every third of this: the lease only decides how soon the slots
+# of an instance that died while streaming come back.
+STREAM_LEASE_SECONDS = 60.0
 # Past this many callers, the in-process buckets that have refilled are forgotten.
 _LOCAL_BUCKETS_KEPT = 10_000
 
@@ -47,8 +48,18 @@ now = tonumber(now[1]) + tonumber(now[2]) / 1000000
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]) + 1)
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[3])) + 1)
 return 1
+"""
+
+
+# Renews a lease that is still held; one that lapsed (Redis was away) is not brought back.
+_RENEW_LUA = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local renewed = redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[2]), ARGV[1])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
+return renewed
 """
 
 
@@ -110,12 +121,20 @@ class LocalQuotas:
 class Quotas:
     """The quotas the service enforces: in Redis when one is configured, else in process."""
 
-    def __init__(self, local: LocalQuotas, redis: Redis | None = None, prefix: str = "") -> None:
+    def __init__(
+        self,
+        local: LocalQuotas,
+        redis: Redis | None = None,
+        prefix: str = "",
+        lease_seconds: float = STREAM_LEASE_SECONDS,
+    ) -> None:
         self.local = local
         self._redis = redis
         self._prefix = prefix
+        self.lease_seconds = lease_seconds
         self._take: Any = redis.register_script(_TAKE_LUA) if redis else None
         self._acquire: Any = redis.register_script(_ACQUIRE_LUA) if redis else None
+        self._renew: Any = redis.register_script(_RENEW_LUA) if redis else None
         self._redis_failures: tuple[type[Exception], ...] = ()
         if redis is not None:
             from redis.exceptions import RedisError
@@ -140,12 +159,27 @@ class Quotas:
             try:
                 granted = await self._acquire(
                     keys=[self._streams_key(caller)],
-                    args=[self.local.max_streams, lease.lease_id, STREAM_LEASE_SECONDS],
+                    args=[self.local.max_streams, lease.lease_id, self.lease_seconds],
                 )
                 return lease if granted else None
             except self._redis_failures as exc:
                 _redis_failed(exc)
         return self.local.acquire(caller)
+
+    async def keep(self, lease: Lease) -> None:
+        """Renews a shared lease until cancelled, so that a stream longer than the lease keeps
+        its slot; a local lease needs nothing."""
+        if not lease.shared:
+            return
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                await self._renew(
+                    keys=[self._streams_key(lease.caller)],
+                    args=[lease.lease_id, self.lease_seconds],
+                )
+            except self._redis_failures as exc:
+                _redis_failed(exc)
 
     async def release(self, lease: Lease) -> None:
         if not lease.shared:
@@ -155,7 +189,7 @@ class Quotas:
         try:
             await self._redis.zrem(self._streams_key(lease.caller), lease.lease_id)
         except self._redis_failures as exc:
-            # The lease runs out by itself (STREAM_LEASE_SECONDS).
+            # The lease runs out by itself (lease_seconds).
             _redis_failed(exc)
 
     def _streams_key(self, caller: str) -> str:
