@@ -1,5 +1,5 @@
 """Prompt size in Qwen tokens: what the SDK's Qwen tokenizer counts, from the same vocabulary
-(`qwen.tiktoken` inside the dashscope package, read from disk: no network), in ~6 MB.
+(`qwen.tiktoken` inside the dashscope package, read from disk: no network), in ~10 MB.
 
 Why not the SDK's tokenizer itself: it builds tiktoken, whose Rust core keeps the 151k tokens
 three times over (encoder, decoder, sorted list), ~40 MB in every process of the service, a
@@ -154,11 +154,11 @@ def count_tokens(text: str) -> int:
     counter = _get()
     text = unicodedata.normalize("NFC", text)
     try:
-        text.encode("utf-8")
+        return counter.count(text)
     except UnicodeEncodeError:
-        # As tiktoken does: a lone surrogate becomes U+FFFD.
-        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return counter.count(text)
+        # As tiktoken does: a lone surrogate becomes U+FFFD, and the text is counted again (a
+        # piece that failed to encode was never cached).
+        return counter.count(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
 
 
 @lru_cache(maxsize=4096)
