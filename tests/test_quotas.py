@@ -237,7 +237,8 @@ async def test_a_live_stream_keeps_its_shared_slot_past_the_lease(redis_prefix: 
     try:
         held = await quotas.acquire("a")
         assert held is not None and held.shared
-        renewing = asyncio.create_task(quotas.keep(held))
+        renewing = quotas.renewal(held)
+        assert renewing is not None
         await asyncio.sleep(1.5)  # two and a half leases
         refused = await quotas.acquire("a")
         renewing.cancel()

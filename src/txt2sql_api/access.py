@@ -8,7 +8,6 @@ the caller's live-stream slots for as long as the response runs, however it ends
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 from collections.abc import AsyncIterator
@@ -124,7 +123,7 @@ async def hold_stream_slot(state: StateDep, caller: StreamCaller) -> AsyncIterat
         raise _too_many(
             state, "streams_limited", "too many live streams for this key", _STREAM_RETRY_SECONDS
         )
-    renewing = asyncio.create_task(state.quotas.keep(lease)) if lease.shared else None
+    renewing = state.quotas.renewal(lease)
     try:
         yield
     finally:

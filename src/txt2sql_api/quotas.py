@@ -166,11 +166,12 @@ class Quotas:
                 _redis_failed(exc)
         return self.local.acquire(caller)
 
-    async def keep(self, lease: Lease) -> None:
-        """Renews a shared lease until cancelled, so that a stream longer than the lease keeps
-        its slot; a local lease needs nothing."""
-        if not lease.shared:
-            return
+    def renewal(self, lease: Lease) -> asyncio.Task[None] | None:
+        """A task renewing a shared lease until it is cancelled, so that a stream longer than
+        the lease keeps its slot; None for a local lease, which needs nothing."""
+        return asyncio.create_task(self._keep(lease)) if lease.shared else None
+
+    async def _keep(self, lease: Lease) -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
             try:
