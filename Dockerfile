@@ -12,10 +12,11 @@ RUN python -m venv /opt/venv
 WORKDIR /app
 
 # The pip lines of `make install`, in its order, without the dev one (tests/test_docker.py
-# checks it). The dependencies get their own layer, rebuilt only when requirements.txt changes.
-COPY requirements.txt ./
+# checks it). The dependencies get their own layer, pinned by requirements.lock, rebuilt only
+# when either file changes.
+COPY requirements.txt requirements.lock ./
 RUN pip install --upgrade pip
-RUN pip install -r requirements.txt
+RUN pip install -r requirements.txt -c requirements.lock
 COPY pyproject.toml README.md ./
 COPY src ./src
 RUN pip install --no-deps -e .

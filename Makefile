@@ -8,13 +8,15 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := chromium chromium-driver docker-compose fonts-wqy-microhei postgresql-client
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install run test lint bench system-packages
+.PHONY: install run test test-fast lint lock bench system-packages
 
 # The Dockerfile runs the same pip lines (tests/test_docker.py checks it), minus the dev ones.
-$(STAMP): pyproject.toml requirements.txt requirements-dev.txt
+# requirements.lock pins every package the service runs on (the image's exact versions);
+# regenerate it with `make lock` after changing requirements.txt.
+$(STAMP): pyproject.toml requirements.txt requirements.lock requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -r requirements.txt
+	$(BIN)/pip install -r requirements.txt -c requirements.lock
 	$(BIN)/pip install -r requirements-dev.txt
 	$(BIN)/pip install --no-deps -e .
 	touch $(STAMP)
@@ -35,13 +37,24 @@ system-packages:
 run: install
 	$(BIN)/txt2sql-api serve
 
+# Style, types, and the architecture: import-linter's contracts in pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint system-packages
 	$(BIN)/pytest
+
+# The quick loop while developing: no browser, no real servers under load.
+test-fast: install
+	$(BIN)/pytest -m "not slow and not browser"
+
+lock: install
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-find-links --no-emit-index-url \
+	    --no-emit-trusted-host --output-file requirements.lock \
+	    requirements.txt
 
 bench: install
 	$(BIN)/python -m bench.run streams

@@ -17,7 +17,7 @@ from functools import partial
 
 from bench.streams import API_KEY, ROOT, Run, Upstream
 from bench.streams import run as run_streams
-from tests.serve_process import free_port, listening, logged_process
+from tests.helpers.serve_process import free_port, listening, logged_process
 
 APPS = {"seed": "bench.seed_app", "floor": "bench.floor_app"}
 
@@ -26,14 +26,14 @@ APPS = {"seed": "bench.seed_app", "floor": "bench.floor_app"}
 def baseline_process(
     name: str,
     upstream_url: str,
-    most: int,
+    _most: int,
     *,
     api_key: str = API_KEY,
     startup_timeout: float = 30.0,
 ) -> Iterator[tuple[str, int]]:
     """The baseline `name` as a process on a free port, its SDK pointed at the upstream; yields
-    its base URL and pid once it accepts connections. Neither has quotas or a ceiling: `most`
-    is not needed."""
+    its base URL and pid once it accepts connections. Neither has quotas or a ceiling, so the
+    most streams it will see is not needed."""
     port = free_port()
     env = {**os.environ, "DASHSCOPE_API_KEY": api_key, "DASHSCOPE_HTTP_BASE_URL": upstream_url}
     argv = [sys.executable, "-m", APPS[name], "--port", str(port)]

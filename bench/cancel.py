@@ -28,7 +28,7 @@ from bench.streams import (
     service_process,
     standin_process,
 )
-from tests.metrics_text import metric
+from tests.helpers.metrics_text import metric
 
 # Long enough that no call ends by itself while the hang-ups are measured (~40 s of frames).
 LONG_ANSWER = ANSWER * 40

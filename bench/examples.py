@@ -23,15 +23,15 @@ from typing import Any
 import asyncpg
 
 from bench.figures import ms, percentiles, table
-from tests.pg import Databases, admin_dsn
-from tests.retrieval_set import TWINS
+from tests.helpers.pg import Databases, admin_dsn
+from tests.helpers.retrieval_set import TWINS
 from txt2sql_api.config import Settings
 from txt2sql_api.demo.loader import demo_examples, load_demo
-from txt2sql_api.examples_store import ExamplesStore, Pair
-from txt2sql_api.introspect import SchemaSnapshot
-from txt2sql_api.retrieval import ExampleRetriever, Masker, Shot, build_index
-from txt2sql_api.samples import SampleLimits
-from txt2sql_api.schema_cache import SchemaSource
+from txt2sql_api.examples.retriever import ExampleRetriever, Masker, Shot, build_index
+from txt2sql_api.examples.store import ExamplesStore, Pair
+from txt2sql_api.schema.cache import SchemaSource
+from txt2sql_api.schema.introspect import SchemaSnapshot
+from txt2sql_api.schema.sample_values import SampleLimits
 
 STORED = 100_000
 ROUNDS = 30  # each question of the query set this many times
@@ -67,7 +67,7 @@ def generated(count: int) -> list[tuple[str, str]]:
 
 async def _snapshot(url: str) -> SchemaSnapshot:
     async with asyncpg.create_pool(url, min_size=0, max_size=2) as pool:
-        limits = SampleLimits.of(Settings(_env_file=None))  # type: ignore[call-arg]
+        limits = SampleLimits.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
         return await SchemaSource(pool, ["public"], ["*"], [], limits).load()
 
 

@@ -26,7 +26,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from bench.relay import call, event_of, last_events
+from bench.seed_model_call import call, event_of, last_events
 
 _END = object()
 

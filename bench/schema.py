@@ -16,15 +16,15 @@ from typing import Any
 import asyncpg
 
 from bench.figures import ms, percentiles, table
-from tests.catalog import noisy_database
-from tests.pg import Databases, admin_dsn
-from tests.schema_quality import Score, catalog_cases, demo_cases
+from tests.helpers.catalog import noisy_database
+from tests.helpers.pg import Databases, admin_dsn
+from tests.helpers.schema_quality import Score, catalog_cases, demo_cases
+from txt2sql_api.answer.prompt import build_messages
 from txt2sql_api.config import Settings
-from txt2sql_api.prompt import build_messages
-from txt2sql_api.pruning import SchemaBudget, TableIndex
-from txt2sql_api.samples import SampleLimits
-from txt2sql_api.schema_cache import SchemaCache, SchemaSource
-from txt2sql_api.tokens import count_tokens, load_tokenizer
+from txt2sql_api.llm.qwen_tokens import count_tokens, load_tokenizer
+from txt2sql_api.schema.cache import SchemaCache, SchemaSource
+from txt2sql_api.schema.pruning import SchemaBudget, TableIndex
+from txt2sql_api.schema.sample_values import SampleLimits
 
 GENERATED_TABLES = 1000
 COLD_RUNS = 3
@@ -32,7 +32,7 @@ CACHED_LOOKUPS = 10_000
 
 
 def _source(pool: asyncpg.Pool, settings: Settings) -> SchemaSource:
-    return SchemaSource(pool, ["public"], ["*"], [], SampleLimits.of(settings))
+    return SchemaSource(pool, ["public"], ["*"], [], SampleLimits.from_settings(settings))
 
 
 async def _cold(url: str, settings: Settings) -> dict[str, Any]:
@@ -112,7 +112,7 @@ def _questions(index: TableIndex, budget: SchemaBudget) -> dict[str, Any]:
 
 async def _run(admin: str) -> dict[str, Any]:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    budget = SchemaBudget.of(settings)
+    budget = SchemaBudget.from_settings(settings)
     databases = Databases(admin)
     try:
         url = await noisy_database(databases, GENERATED_TABLES)

@@ -25,7 +25,7 @@ from typing import Any
 from flask import Flask, Response, request, stream_with_context
 from werkzeug.serving import run_simple
 
-from bench.relay import call, event_of, last_events
+from bench.seed_model_call import call, event_of, last_events
 
 app = Flask(__name__)
 

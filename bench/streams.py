@@ -26,8 +26,8 @@ import psutil
 import uvloop
 
 from bench.figures import percentile
-from tests.pg import Databases, admin_dsn, new_demo_database
-from tests.serve_process import free_port, listening, logged_process, serve_process
+from tests.helpers.pg import Databases, admin_dsn, new_demo_database
+from tests.helpers.serve_process import free_port, listening, logged_process, serve_process
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "sk-bench"
@@ -77,7 +77,7 @@ def standin_process(upstream: Upstream, answer: str = ANSWER) -> Iterator[str]:
     """The stand-in as a process, answering every call with `answer` at the upstream's pace;
     yields its API base URL."""
     port = free_port()
-    argv = [sys.executable, "-m", "tests.standin.dashscope_server", "--port", str(port)]
+    argv = [sys.executable, "-m", "tests.helpers.standin.dashscope_server", "--port", str(port)]
     argv += ["--api-key", API_KEY]
     with logged_process(
         argv, os.environ, lambda: listening(port), "stand-in", startup_timeout=10, cwd=ROOT

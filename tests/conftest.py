@@ -1,27 +1,33 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import dashscope
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from tests.pg import Databases, admin_dsn, new_demo_database
-from tests.serve_process import serve
-from tests.standin.dashscope_server import DashScopeStandIn
+from tests.helpers.app import TEST_API_KEY, ClientFactory, demo_server_env
+from tests.helpers.pg import Databases, admin_dsn, new_demo_database
+from tests.helpers.redis_server import redis_url
+from tests.helpers.serve_process import serve
+from tests.helpers.standin.dashscope_server import DashScopeStandIn
 from txt2sql_api.app import create_app
 from txt2sql_api.config import Settings
-
-TEST_API_KEY = "sk-test-standin"
 
 
 @pytest.fixture(scope="session")
 def pg_admin() -> Iterator[str]:
     with admin_dsn() as dsn:
         yield dsn
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """The URL of a Redis for tests of shared quotas; each test uses a key prefix of its own."""
+    with redis_url() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -55,21 +61,6 @@ def standin(standin_server: DashScopeStandIn) -> Iterator[DashScopeStandIn]:
         dashscope.base_http_api_url = previous
 
 
-def settings_for(database_url: str | None, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "dashscope_api_key": TEST_API_KEY,
-        "first_token_timeout_seconds": 10.0,
-        "idle_timeout_seconds": 10.0,
-        "upstream_retry_base_seconds": 0.01,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-ClientFactory = Callable[..., Any]
-
-
 @pytest.fixture
 def make_client() -> ClientFactory:
     """`async with make_client(settings) as client:` runs the app's lifespan around a client."""
@@ -85,15 +76,6 @@ def make_client() -> ClientFactory:
                 yield client
 
     return factory
-
-
-def demo_server_env(database_url: str, standin: DashScopeStandIn) -> dict[str, str]:
-    """The environment of a `serve` process on a demo database, answering through the stand-in."""
-    return {
-        "DATABASE_URL": database_url,
-        "DASHSCOPE_API_KEY": TEST_API_KEY,
-        "DASHSCOPE_HTTP_BASE_URL": standin.base_url,
-    }
 
 
 @pytest.fixture(scope="session")

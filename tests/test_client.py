@@ -10,8 +10,17 @@ from asgi_lifespan import LifespanManager
 from httpx import ASGITransport
 from httpx_sse import ServerSentEvent
 
-from tests.conftest import settings_for
-from tests.standin.dashscope_server import DashScopeStandIn, Script
+from tests.helpers.app import settings_for
+from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
+from txt2sql_api.answer.events import (
+    DoneEvent,
+    ErrorEvent,
+    RowsEvent,
+    SqlEvent,
+    StreamEvent,
+    ThinkingEvent,
+    UsageEvent,
+)
 from txt2sql_api.app import create_app
 from txt2sql_api.client import (
     DEFAULT_TIMEOUT,
@@ -21,15 +30,6 @@ from txt2sql_api.client import (
     decode,
 )
 from txt2sql_api.config import Settings
-from txt2sql_api.events import (
-    DoneEvent,
-    ErrorEvent,
-    RowsEvent,
-    SqlEvent,
-    StreamEvent,
-    ThinkingEvent,
-    UsageEvent,
-)
 
 QUESTION = "4号线一共有多少个站"
 SQL = "SELECT count(*) AS zds FROM dtzpt WHERE xlbh = 'L04'"
@@ -93,7 +93,8 @@ async def test_a_refusal_before_the_stream_raises_with_status_and_detail(
     assert standin.started == 0
 
 
-async def test_refused_execution_is_a_403(demo_db: str, standin: DashScopeStandIn) -> None:
+@pytest.mark.usefixtures("standin")
+async def test_refused_execution_is_a_403(demo_db: str) -> None:
     async for client in async_client(settings_for(demo_db, execute=False)):
         with pytest.raises(AskError) as raised:
             await collect(client, QUESTION, execute=True)

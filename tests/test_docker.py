@@ -4,6 +4,7 @@ against a real PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -17,8 +18,10 @@ import asyncpg
 import pytest
 import yaml
 
-from tests.pg import Databases, with_user
+from tests.helpers.pg import Databases, with_user
 from txt2sql_api.demo.loader import load_demo
+
+pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,7 +106,7 @@ def test_the_image_runs_as_a_user_with_a_health_check() -> None:
 async def test_the_init_script_makes_a_role_that_can_only_read(databases: Databases) -> None:
     url = await databases.create()
     parts = urlsplit(url)
-    # txt2sql_ro_*: the prefix the attack tests' role checksums leave out (tests/test_execute.py).
+    # txt2sql_ro_*: the prefix the attack tests' role checksums leave out (tests/sql/test_run.py).
     role = f"txt2sql_ro_{uuid.uuid4().hex[:8]}"
     environment = {
         **os.environ,
@@ -115,7 +118,8 @@ async def test_the_init_script_makes_a_role_that_can_only_read(databases: Databa
         "POSTGRES_PASSWORD": "reader-password",
         "READER_ROLE": role,
     }
-    subprocess.run(
+    await asyncio.to_thread(
+        subprocess.run,
         ["sh", str(ROOT / "docker/initdb/10-reader.sh")],
         env=environment,
         check=True,

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.test_settings import env_name
+from tests.helpers.settings import env_name
 from txt2sql_api.client import EVENT_MODELS
 from txt2sql_api.config import Settings
 

@@ -7,15 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.settings import env_name
 from txt2sql_api.config import Settings
 
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
-
-
-def env_name(field: str) -> str:
-    alias = Settings.model_fields[field].validation_alias
-    choices = getattr(alias, "choices", None)
-    return str(choices[0]) if choices else f"TXT2SQL_{field.upper()}"
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,5 @@
 """Python clients for `/v1/ask`, async and sync, on httpx and httpx-sse. They yield the event
-models of `txt2sql_api.events`, the same classes the server sends:
+models of `txt2sql_api.answer.events`, the same classes the server sends:
 
     async with AsyncTxt2SqlClient("http://127.0.0.1:8000") as client:
         async with client.ask("沈塘桥地铁站的信息", execute=True) as events:
@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse, connect_sse
 
+from txt2sql_api.answer.events import EVENT_TYPES, StreamEvent
 from txt2sql_api.config import Settings
-from txt2sql_api.events import EVENT_TYPES, StreamEvent
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 

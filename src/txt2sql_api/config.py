@@ -214,3 +214,23 @@ class Settings(BaseSettings):
     @property
     def examples_database_url(self) -> str | None:
         return self.meta_database_url or self.database_url
+
+
+def read_keys(settings: Settings) -> list[str]:
+    """The configured keys: the comma-separated setting, then the file's lines (# comments).
+
+    A file that is set but holds no key is an error, never a silent fall back to running open.
+    """
+    given = settings.api_keys.get_secret_value() if settings.api_keys else ""
+    keys = [key.strip() for key in given.split(",") if key.strip()]
+    if settings.api_keys_file is not None:
+        from_file = _keys_in_file(settings.api_keys_file)
+        if not from_file:
+            raise ValueError(f"TXT2SQL_API_KEYS_FILE {settings.api_keys_file} holds no key")
+        keys += from_file
+    return keys
+
+
+def _keys_in_file(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]

@@ -7,7 +7,7 @@ from importlib.resources import files
 
 import asyncpg
 
-from txt2sql_api.examples_store import seed_examples
+from txt2sql_api.examples.store import seed_examples
 
 _DEMO = files("txt2sql_api.demo")
 

@@ -1,0 +1,1 @@
+"""One question answered as a stream of typed events: prompt, model, fence parser, guard, rows."""

@@ -1,0 +1,262 @@
+"""One question, answered as a stream of typed events: schema → examples → prompt → model →
+parser → guard → EXPLAIN → (on request) rows, with one bounded repair round when the database
+refuses the SQL. Failures become `error` events; the router adds the final `done`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Collection
+from contextlib import aclosing
+from dataclasses import dataclass, replace
+
+from txt2sql_api.answer.events import (
+    ErrorEvent,
+    RowsEvent,
+    SqlEvent,
+    StreamEvent,
+    ThinkingEvent,
+    UsageEvent,
+)
+from txt2sql_api.answer.fence_parser import SqlBlock, SqlStreamParser
+from txt2sql_api.answer.prompt import build_messages, repair_messages
+from txt2sql_api.db.pool import DATABASE_ERRORS, ServicePool, database_unavailable
+from txt2sql_api.errors import ServiceError
+from txt2sql_api.examples.retriever import ExampleRetriever, Scored
+from txt2sql_api.llm.base import (
+    LlmChunk,
+    LlmClient,
+    Messages,
+    ReasoningDelta,
+    TextDelta,
+    Usage,
+)
+from txt2sql_api.schema.cache import SchemaCache
+from txt2sql_api.schema.pruning import Pruned, SchemaBudget
+from txt2sql_api.shutdown import ShutdownSignal
+from txt2sql_api.sql.run import RowBatch, run_query
+from txt2sql_api.sql.transaction import QueryFailed, QueryLimits
+from txt2sql_api.sql.verify import verify_sql
+
+logger = logging.getLogger(__name__)
+
+KnownTables = Collection[tuple[str, str]]
+
+# Guard findings that look like an attack rather than a mistake: never argued with the model.
+HOSTILE_PROBLEMS = frozenset(
+    {
+        "statement_count",
+        "not_read_only",
+        "data_modifying_cte",
+        "select_into",
+        "locking_clause",
+        "forbidden_function",
+        "forbidden_table",
+    }
+)
+
+
+def error_event(error: ServiceError) -> ErrorEvent:
+    return ErrorEvent(code=error.code, message=error.message, retryable=error.retryable)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why an attempt's SQL did not succeed, and whether the model may be asked to fix it."""
+
+    message: str
+    repairable: bool
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one model call produced: its whole text (for a repair prompt), its SQL, and why
+    that SQL failed if it did."""
+
+    answer: str
+    sql: SqlEvent | None
+    failure: Failure | None = None
+
+
+def repair_reason(result: AttemptResult, number: int, rounds: int) -> str | None:
+    """The failure to show the model in one more round, or None when no round follows: no
+    failure, one the model cannot fix (an attack, a timeout, rows already sent), or the
+    rounds are spent."""
+    failure = result.failure
+    if failure is None or not failure.repairable or number > rounds:
+        return None
+    return failure.message
+
+
+@dataclass
+class Answerer:
+    schema_cache: SchemaCache
+    schema_budget: SchemaBudget
+    retriever: ExampleRetriever
+    llm: LlmClient
+    pool: ServicePool
+    limits: QueryLimits
+    few_shot_k: int
+    repair_rounds: int
+
+    async def answer(
+        self, question: str, *, execute: bool = False, shutdown: ShutdownSignal | None = None
+    ) -> AsyncIterator[StreamEvent]:
+        """Every failure ends here, as one `error` event."""
+        if unusable := self.llm.unusable():
+            # Before the database is read: the missing key is the thing to fix first.
+            yield error_event(unusable)
+            return
+        try:
+            async for event in self._rounds(question, execute, shutdown):
+                yield event
+        except ServiceError as exc:
+            yield error_event(exc)
+        except DATABASE_ERRORS as exc:
+            logger.warning("database unavailable: %s", exc)
+            yield error_event(database_unavailable(exc))
+
+    async def _rounds(
+        self, question: str, execute: bool, shutdown: ShutdownSignal | None
+    ) -> AsyncIterator[StreamEvent]:
+        known, pruned, examples = await self._context(question)
+        messages = build_messages(question, pruned.schema_text, examples)
+        for number in range(1, self.repair_rounds + 2):
+            result = AttemptResult("", None)
+            async for item in self._attempt(messages, known, number, execute, shutdown):
+                if isinstance(item, AttemptResult):
+                    result = item
+                else:
+                    yield item
+            reason = repair_reason(result, number, self.repair_rounds)
+            if reason is None:
+                return
+            messages = repair_messages(messages, result.answer, reason)
+
+    async def _context(
+        self, question: str
+    ) -> tuple[frozenset[tuple[str, str]], Pruned, list[Scored]]:
+        """Every table the service shows (the guard's list), the ones the question needs (the
+        prompt's), and the most similar examples."""
+        schema = await self.schema_cache.get()
+        known = schema.snapshot.names()
+        pruned = schema.index.select(question, self.schema_budget, explain=False)
+        examples = await self.retriever.top_k(question, self.few_shot_k)
+        return known, pruned, examples
+
+    async def _attempt(
+        self,
+        messages: Messages,
+        known: KnownTables,
+        number: int,
+        execute: bool,
+        shutdown: ShutdownSignal | None,
+    ) -> AsyncIterator[StreamEvent | AttemptResult]:
+        """The attempt's events, then its result (last, and never sent to the client)."""
+        result = AttemptResult("", None)
+        async for item in self._generate(messages, known, number, shutdown):
+            if isinstance(item, AttemptResult):
+                result = item
+            else:
+                yield item
+        if result.sql is None:
+            yield ErrorEvent(
+                code="no_sql", message="the model answered without a ```sql block", retryable=True
+            )
+        elif result.sql.valid and execute:
+            async for outcome in self._run(result.sql.sql, number):
+                if isinstance(outcome, Failure):
+                    result = replace(result, failure=outcome)
+                else:
+                    yield outcome
+        yield result
+
+    async def _generate(
+        self, messages: Messages, known: KnownTables, number: int, shutdown: ShutdownSignal | None
+    ) -> AsyncIterator[StreamEvent | AttemptResult]:
+        answer = ""
+        sql: SqlEvent | None = None
+        failure: Failure | None = None
+        usage: Usage | None = None
+        async with aclosing(_parsed(self.llm.stream(messages, shutdown))) as pieces:
+            async for piece in pieces:
+                if isinstance(piece, TextDelta):
+                    answer += piece.text
+                elif isinstance(piece, ReasoningDelta):
+                    yield ThinkingEvent(delta=piece.text, attempt=number)
+                elif isinstance(piece, Usage):
+                    usage = piece
+                elif sql is None:
+                    sql, failure = await self._checked(piece, known, number)
+                    yield sql
+                else:
+                    # The prompt asks for one block; a second one is the model thinking aloud.
+                    logger.info("ignoring an extra sql block from the model")
+        if usage is not None:
+            yield UsageEvent(
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                total_tokens=usage.total_tokens,
+                model=self.llm.model,
+                request_id=usage.request_id,
+                attempt=number,
+            )
+        yield AttemptResult(answer, sql, failure)
+
+    async def _checked(
+        self, block: SqlBlock, known: KnownTables, number: int
+    ) -> tuple[SqlEvent, Failure | None]:
+        verified = await verify_sql(block.sql, known, self.pool, self.limits)
+        failure: Failure | None = None
+        if verified.failure is not None:
+            failure = Failure(verified.failure.message, verified.failure.repairable)
+        elif not verified.check.valid:
+            codes = {problem.code for problem in verified.check.problems}
+            message = "; ".join(problem.message for problem in verified.check.problems)
+            failure = Failure(message, repairable=not codes & HOSTILE_PROBLEMS)
+        problems = verified.problems
+        event = SqlEvent(
+            sql=block.sql,
+            valid=not problems,
+            problems=problems,
+            tables=verified.check.tables,
+            complete=block.closed,
+            attempt=number,
+        )
+        return event, failure
+
+    async def _run(self, sql: str, number: int) -> AsyncIterator[StreamEvent | Failure]:
+        """The rows, or an `error` event and the failure."""
+        rows_sent = False
+        try:
+            async for batch in run_query(self.pool, sql, self.limits):
+                rows_sent = True
+                yield _rows_event(batch, number)
+        except QueryFailed as failed:
+            # Once rows have gone out, a second answer would contradict them: no repair.
+            repairable = failed.repairable and not rows_sent
+            yield ErrorEvent(code=failed.code, message=failed.message, retryable=repairable)
+            yield Failure(failed.message, repairable)
+
+
+async def _parsed(chunks: AsyncIterator[LlmChunk]) -> AsyncGenerator[LlmChunk | SqlBlock, None]:
+    """The model's stream with its answer text also split by the fence parser: the text as it
+    came (for the whole answer), then its reasoning (as `ReasoningDelta`) and SQL blocks."""
+    parser = SqlStreamParser()
+    async for chunk in chunks:
+        yield chunk
+        if isinstance(chunk, TextDelta):
+            for piece in parser.feed(chunk.text):
+                yield piece
+    for piece in parser.finish():
+        yield piece
+
+
+def _rows_event(batch: RowBatch, number: int) -> RowsEvent:
+    return RowsEvent(
+        columns=batch.columns,
+        rows=batch.rows,
+        row_count=batch.row_count,
+        final=batch.final,
+        truncated=batch.truncated,
+        attempt=number,
+    )

@@ -1,0 +1,1 @@
+"""HTTP: routes, access control, admission of streams, middleware and the OpenAPI document."""

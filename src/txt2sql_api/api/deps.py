@@ -1,0 +1,29 @@
+"""Small dependencies that read the lifespan's state."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from txt2sql_api.api.state import AppState, Database
+
+
+# async: FastAPI runs a plain `def` dependency in its shared thread pool, a hop per request.
+async def get_state(request: Request) -> AppState:
+    state: AppState = request.state.state
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+async def get_database(state: StateDep) -> Database:
+    if state.database is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "no database is configured: set DATABASE_URL"
+        )
+    return state.database
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, field_validator
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.background import BackgroundTask
+
+from txt2sql_api.answer.events import DoneEvent, ErrorEvent, StreamEvent
+from txt2sql_api.answer.recorder import recorded
+from txt2sql_api.api.admission import Ticket
+from txt2sql_api.api.deps import StateDep
+from txt2sql_api.api.openapi import ASK_RESPONSES
+from txt2sql_api.api.security.auth import StreamCaller
+from txt2sql_api.api.state import AppState
+from txt2sql_api.observability.context import request_id_var
+from txt2sql_api.shutdown import ShutdownSignal
+from txt2sql_api.text import StorableText
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1", tags=["ask"])
+
+
+class AskRequest(BaseModel):
+    # Storable: the question is kept with the answer, for feedback.
+    question: StorableText = Field(
+        pattern=r"\S",  # documents "not blank" in the schema; the validator still trims
+        description="The question, in any language; trimmed, never blank.",
+        examples=["沈塘桥地铁站的信息"],
+    )
+    execute: bool = Field(
+        default=False,
+        description="Also run the checked SQL and stream its result as `rows` events "
+        "(read-only, time- and row-limited; the server can switch it off: TXT2SQL_EXECUTE).",
+    )
+
+    # mode="before": the blank check must come before the pattern's, whose message is cryptic.
+    @field_validator("question", mode="before")
+    @classmethod
+    def _trimmed_not_blank(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value  # the str type check reports it
+        value = value.strip()
+        if not value:
+            raise ValueError("the question must not be blank")
+        return value
+
+
+def _check_length(question: str, limit: int, location: str) -> None:
+    if len(question) > limit:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "string_too_long",
+                    "loc": (location, "question"),
+                    "msg": f"the question is longer than {limit} characters",
+                    "input": f"{question[:40]}…",
+                    "ctx": {"max_length": limit},
+                }
+            ]
+        )
+
+
+def _encode(event: StreamEvent, event_id: int) -> ServerSentEvent:
+    return ServerSentEvent(data=event.model_dump_json(), event=event.event_name, id=str(event_id))
+
+
+async def _events(
+    state: AppState, ask: AskRequest, ticket: Ticket, shutdown: ShutdownSignal
+) -> AsyncIterator[ServerSentEvent]:
+    request_id = request_id_var.get()
+    event_id = 0
+    try:
+        try:
+            database = state.database
+            if database is None:
+                events: AsyncIterator[StreamEvent] = _no_database()
+            else:
+                events = database.answerer.answer(
+                    ask.question, execute=ask.execute, shutdown=shutdown
+                )
+                # Kept for feedback on this answer.
+                events = recorded(database.answers, events, request_id, ask.question)
+            async for event in state.observer.watch(events, ask.question):
+                event_id += 1
+                yield _encode(event, event_id)
+        except Exception:
+            # Headers are already sent: the failure can only be told as an event.
+            logger.exception("stream failed")
+            event_id += 1
+            yield _encode(
+                ErrorEvent(code="internal_error", message="the service failed; see its logs"),
+                event_id,
+            )
+        yield _encode(DoneEvent(request_id=request_id), event_id + 1)
+    finally:
+        await ticket.release()
+
+
+async def _no_database() -> AsyncIterator[StreamEvent]:
+    yield ErrorEvent(code="database_unavailable", message="no database is configured")
+
+
+async def _stream(
+    state: AppState, ask: AskRequest, caller: str, location: str
+) -> EventSourceResponse:
+    _check_length(ask.question, state.settings.max_question_chars, location)
+    if ask.execute and not state.settings.execute:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "running SQL is switched off on this server (TXT2SQL_EXECUTE=false)",
+        )
+    ticket = await state.admission.admit(caller)
+    settings = state.settings
+    shutdown = ShutdownSignal()
+    return EventSourceResponse(
+        _events(state, ask, ticket, shutdown),
+        ping=settings.ping_seconds,
+        send_timeout=settings.send_timeout_seconds,
+        # Typed as anyio.Event, but sse-starlette only calls its set(): ours also wakes the
+        # model read the stream is waiting on.
+        shutdown_event=shutdown,  # type: ignore[arg-type]
+        shutdown_grace_period=settings.shutdown_grace_seconds,
+        background=BackgroundTask(ticket.release),
+    )
+
+
+@router.post("/ask", response_class=EventSourceResponse, responses=ASK_RESPONSES)
+async def ask_post(body: AskRequest, state: StateDep, caller: StreamCaller) -> EventSourceResponse:
+    """Answers a question as a stream of events: reasoning, then the SQL."""
+    return await _stream(state, body, caller, "body")
+
+
+@router.get("/ask", response_class=EventSourceResponse, responses=ASK_RESPONSES)
+async def ask_get(
+    query: Annotated[AskRequest, Query()], state: StateDep, caller: StreamCaller
+) -> EventSourceResponse:
+    """The same stream for a browser's EventSource, which can only send GET."""
+    return await _stream(state, query, caller, "query")

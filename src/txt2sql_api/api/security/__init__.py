@@ -1,0 +1,1 @@
+"""Who may call /v1: API keys, stream tokens and per-caller quotas."""

@@ -1,0 +1,1 @@
+"""The `txt2sql-api` command line."""

@@ -1,0 +1,232 @@
+"""Shows an answer stream as it arrives: in a terminal with colour (rich), else as plain text.
+
+Model and database text is printed as text, never as rich markup, and with control characters
+replaced, so an answer cannot move the cursor or recolour the terminal."""
+
+from __future__ import annotations
+
+import json
+import re
+from abc import ABC, abstractmethod
+from typing import IO, Any
+
+from rich.console import Console, JustifyMethod
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from txt2sql_api.answer.events import (
+    DoneEvent,
+    ErrorEvent,
+    RowsEvent,
+    SqlEvent,
+    StreamEvent,
+    ThinkingEvent,
+    UsageEvent,
+)
+from txt2sql_api.sql.run import ResultColumn
+
+_NUMERIC_TYPES = frozenset({"int2", "int4", "int8", "numeric", "float4", "float8", "oid"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    return _CONTROL.sub("\ufffd", text.replace("\r\n", "\n"))
+
+
+def value_text(value: Any) -> str:
+    """One result value on one line: NULL, JSON for arrays and objects, else its text."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return printable(str(value)).replace("\n", "\\n").replace("\t", "\\t")
+
+
+def rows_summary(event: RowsEvent) -> str:
+    summary = f"{event.row_count} row{'' if event.row_count == 1 else 's'}"
+    return summary + (" (cut off by the row limits)" if event.truncated else "")
+
+
+class Renderer(ABC):
+    """Tells the events apart and keeps the outcome; subclasses draw them."""
+
+    def __init__(self) -> None:
+        self.failed = True
+        self.finished = False
+        self.columns: list[ResultColumn] = []
+
+    def show(self, event: StreamEvent) -> None:
+        if isinstance(event, ThinkingEvent):
+            self.thinking(event)
+        elif isinstance(event, SqlEvent):
+            # A later attempt's SQL supersedes an earlier attempt's error.
+            self.failed = not event.valid
+            self.sql(event)
+        elif isinstance(event, RowsEvent):
+            self.columns = event.columns or self.columns
+            self.rows(event)
+        elif isinstance(event, UsageEvent):
+            self.usage(event)
+        elif isinstance(event, ErrorEvent):
+            self.failed = True
+            self.error(event.message, event.code)
+        elif isinstance(event, DoneEvent):
+            self.finished = True
+            self.done()
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the stream ended with checked SQL (and its rows), else 1."""
+        return 0 if self.finished and not self.failed else 1
+
+    def __enter__(self) -> Renderer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """The stream is over, however it ended: leave the output tidy."""
+        self.done()
+
+    @abstractmethod
+    def thinking(self, event: ThinkingEvent) -> None: ...
+
+    @abstractmethod
+    def sql(self, event: SqlEvent) -> None: ...
+
+    @abstractmethod
+    def rows(self, event: RowsEvent) -> None: ...
+
+    @abstractmethod
+    def usage(self, event: UsageEvent) -> None: ...
+
+    @abstractmethod
+    def error(self, message: str, code: str) -> None: ...
+
+    @abstractmethod
+    def done(self) -> None: ...
+
+
+class PlainRenderer(Renderer):
+    """For pipes and CI: reasoning as it arrives, the SQL, rows as tab-separated lines; errors on
+    stderr."""
+
+    def __init__(self, out: IO[str], err: IO[str]) -> None:
+        super().__init__()
+        self.out = out
+        self.err = err
+        self.at_line_start = True
+
+    def _write(self, text: str) -> None:
+        if text:
+            self.out.write(text)
+            self.out.flush()
+            self.at_line_start = text.endswith("\n")
+
+    def _end_line(self) -> None:
+        if not self.at_line_start:
+            self._write("\n")
+
+    def _line(self, text: str) -> None:
+        self._end_line()
+        self._write(text + "\n")
+
+    def thinking(self, event: ThinkingEvent) -> None:
+        self._write(printable(event.delta))
+
+    def sql(self, event: SqlEvent) -> None:
+        verdict = "checked" if event.valid else "rejected"
+        self._line(f"\n-- SQL ({verdict}):")
+        self._line(printable(event.sql))
+        for problem in event.problems:
+            self._line(f"-- {problem.code}: {printable(problem.message)}")
+
+    def rows(self, event: RowsEvent) -> None:
+        if event.columns:
+            self._line("\n" + "\t".join(printable(c.name) for c in event.columns))
+        for values in event.rows:
+            self._line("\t".join(value_text(v) for v in values))
+        if event.final:
+            self._line(f"-- {rows_summary(event)}")
+
+    def usage(self, event: UsageEvent) -> None:
+        self._line(f"-- {event.model}: {event.input_tokens} tokens in, {event.output_tokens} out")
+
+    def error(self, message: str, code: str) -> None:
+        self._end_line()
+        self.err.write(f"error: {printable(message)} ({code})\n")
+        self.err.flush()
+
+    def done(self) -> None:
+        self._end_line()
+
+
+class TerminalRenderer(Renderer):
+    """For a person at a terminal: a spinner until the first event, the reasoning dimmed as it
+    arrives, the SQL highlighted in a panel, the rows as a table once the last batch is in."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self.console = console
+        self.status = console.status("Asking…", spinner="dots")
+        self.table: Table | None = None
+        self.in_thinking = False
+
+    def __enter__(self) -> Renderer:
+        self.status.start()
+        return self
+
+    def show(self, event: StreamEvent) -> None:
+        self.status.stop()
+        super().show(event)
+
+    def stop(self) -> None:
+        self.status.stop()
+        super().stop()
+
+    def _end_thinking(self) -> None:
+        if self.in_thinking:
+            self.console.print()
+            self.in_thinking = False
+
+    def thinking(self, event: ThinkingEvent) -> None:
+        self.in_thinking = True
+        self.console.print(Text(printable(event.delta), style="dim"), end="")
+
+    def sql(self, event: SqlEvent) -> None:
+        self._end_thinking()
+        title = "[green]SQL, checked[/]" if event.valid else "[red]SQL, rejected[/]"
+        code = Syntax(printable(event.sql), "sql", theme="monokai", word_wrap=True)
+        self.console.print(Panel(code, title=title, title_align="left", expand=False))
+        for problem in event.problems:
+            self.console.print(Text(f"{problem.code}: {printable(problem.message)}", style="red"))
+
+    def rows(self, event: RowsEvent) -> None:
+        if self.table is None:
+            self.table = Table()
+            for column in self.columns:
+                justify: JustifyMethod = "right" if column.type in _NUMERIC_TYPES else "left"
+                self.table.add_column(Text(printable(column.name)), justify=justify)
+        for values in event.rows:
+            self.table.add_row(*(Text(value_text(v)) for v in values))
+        if event.final:
+            self.table.caption = rows_summary(event)
+            self.console.print(self.table)
+            self.table = None
+
+    def usage(self, event: UsageEvent) -> None:
+        self._end_thinking()
+        self.console.print(
+            Text(f"{event.model}: {event.input_tokens} tokens in, {event.output_tokens} out"),
+            style="dim",
+        )
+
+    def error(self, message: str, code: str) -> None:
+        self._end_thinking()
+        self.console.print(Text(f"error: {printable(message)} ({code})", style="bold red"))
+
+    def done(self) -> None:
+        self._end_thinking()

@@ -1,0 +1,94 @@
+"""The service's own tables, in the `txt2sql` schema of the meta database: verified examples, the
+tombstones of deleted ones, and the recent answers that feedback refers to.
+
+Created or migrated in place at first use: every statement is idempotent, so a database made by
+an older version keeps its examples and gains what is new.
+
+Every change to an example takes a number from `example_versions`, under a transaction-scoped
+lock, so versions become visible in the order they were given: an instance that has read every
+change up to version N never later sees a change numbered below N. That is what lets instances
+follow each other incrementally (`changes_since`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from txt2sql_api.db.pool import Conn
+
+# Never shown to the model, whatever TXT2SQL_SCHEMAS says.
+SERVICE_SCHEMA = "txt2sql"
+S = SERVICE_SCHEMA
+CHANGES_CHANNEL = f"{SERVICE_SCHEMA}_examples"
+TOMBSTONE_DAYS = 1
+
+# Why the advisory lock: `CREATE ... IF NOT EXISTS` is not safe against a concurrent twin, and
+# several instances may start at once against one database.
+_DDL = f"""
+SELECT pg_advisory_xact_lock(hashtext('{S}.ddl'));
+CREATE SCHEMA IF NOT EXISTS {S};
+CREATE SEQUENCE IF NOT EXISTS {S}.example_versions;
+CREATE TABLE IF NOT EXISTS {S}.examples (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    question text NOT NULL CHECK (btrim(question) <> ''),
+    sql text NOT NULL CHECK (btrim(sql) <> ''),
+    note text,
+    source text NOT NULL DEFAULT 'api' CHECK (source IN ('seed', 'api', 'feedback')),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX IF NOT EXISTS examples_question_key ON {S}.examples (question);
+ALTER TABLE {S}.examples
+    ADD COLUMN IF NOT EXISTS tags text[] NOT NULL DEFAULT '{{}}',
+    ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT nextval('{S}.example_versions');
+CREATE INDEX IF NOT EXISTS examples_version_idx ON {S}.examples (version);
+CREATE TABLE IF NOT EXISTS {S}.example_tombstones (
+    id bigint PRIMARY KEY,
+    version bigint NOT NULL,
+    deleted_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS example_tombstones_version_idx ON {S}.example_tombstones (version);
+
+CREATE OR REPLACE FUNCTION {S}.example_versioned() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('{S}.example_versions'));
+    IF TG_OP = 'DELETE' THEN
+        INSERT INTO {S}.example_tombstones (id, version)
+        VALUES (OLD.id, nextval('{S}.example_versions'));
+        DELETE FROM {S}.example_tombstones
+        WHERE deleted_at < now() - interval '{TOMBSTONE_DAYS} day';
+        RETURN OLD;
+    END IF;
+    NEW.version := nextval('{S}.example_versions');
+    IF TG_OP = 'UPDATE' THEN
+        NEW.updated_at := now();
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE FUNCTION {S}.example_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{CHANGES_CHANNEL}', '');
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER examples_versioned BEFORE INSERT OR UPDATE OR DELETE
+    ON {S}.examples FOR EACH ROW EXECUTE FUNCTION {S}.example_versioned();
+CREATE OR REPLACE TRIGGER examples_changed AFTER INSERT OR UPDATE OR DELETE
+    ON {S}.examples FOR EACH STATEMENT EXECUTE FUNCTION {S}.example_changed();
+
+CREATE TABLE IF NOT EXISTS {S}.answers (
+    request_id text PRIMARY KEY,
+    question text NOT NULL,
+    sql text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    verdict text CHECK (verdict IN ('up', 'down')),
+    corrected_sql text,
+    example_id bigint,
+    feedback_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS answers_created_at_idx ON {S}.answers (created_at);
+"""
+
+
+async def ensure_schema(conn: Conn) -> None:
+    async with conn.transaction():
+        await conn.execute(_DDL)

@@ -1,0 +1,1 @@
+"""The model: the `LlmClient` protocol and its DashScope implementation, Qwen token counts."""

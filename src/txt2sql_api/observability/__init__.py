@@ -1,0 +1,1 @@
+"""Logs with the request id, Prometheus metrics, and the garbage collector's tuning."""

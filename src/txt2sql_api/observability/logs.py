@@ -1,0 +1,75 @@
+"""Structured logs: one JSON object a line, with the request id, and secrets masked.
+
+Secrets are kept out of log calls in the first place; masking is the second line: any URL's
+password (`scheme://user:password@host`) and every configured secret value become `***`.
+Structured values go in `extra={"fields": {...}}`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from txt2sql_api.config import Settings, read_keys
+from txt2sql_api.observability.context import caller_var, request_id_var
+
+MASK = "***"
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@\"']*:)[^@\s\"']+(?=@)")
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        # Longest first, so a secret containing another is masked whole.
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        text = _URL_PASSWORD.sub(rf"\g<head>{MASK}", text)
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+
+def settings_secrets(settings: Settings) -> list[str]:
+    """Every secret value the settings hold: keys, and the passwords inside URLs."""
+    values = [s.get_secret_value() for s in (settings.dashscope_api_key,) if s]
+    urls = [settings.database_url, settings.meta_database_url]
+    if settings.redis_url:
+        urls.append(settings.redis_url.get_secret_value())
+    values += [p for url in urls if url and (p := urlsplit(url).password)]
+    try:
+        values += read_keys(settings)
+    except (OSError, ValueError):
+        pass  # the service reports an unreadable key file itself, at startup
+    return values
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__()
+        self._redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": request_id_var.get(),
+            "caller": caller_var.get(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return self._redact(json.dumps(entry, ensure_ascii=False, default=str))
+
+
+def configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter(Redactor(settings_secrets(settings))))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level.upper())

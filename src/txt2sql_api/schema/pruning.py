@@ -1,0 +1,318 @@
+"""Only the tables a question needs: rank every table by how well its name, comment, columns and
+values match the question, add the tables needed to join the chosen ones, and render whole
+tables until the token budget is spent.
+
+Matching works without a dictionary: Chinese text is cut into character bigrams (and single
+characters, weighted low), identifiers into their parts (`zdkl_rtj` → `zdkl`, `rtj`), English
+into words. A term counts for a table with the weight of the best place it occurs (name,
+comment, column) times its rarity across tables (idf), so "的" or "编号" weigh little. Database
+values found in the question ("沈塘桥" in `dtzpt.zdmc`) weigh most.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+from pydantic import BaseModel, Field
+
+from txt2sql_api.config import Settings
+from txt2sql_api.llm.qwen_tokens import count_fragment_tokens, count_tokens
+from txt2sql_api.schema.introspect import SchemaSnapshot, Table
+from txt2sql_api.schema.render import render_matches, render_schema, render_table
+from txt2sql_api.schema.value_index import ValueMatch
+from txt2sql_api.text import cjk_grams
+
+NAME_WEIGHT = 3.0
+TABLE_COMMENT_WEIGHT = 3.0
+COLUMN_COMMENT_WEIGHT = 1.5
+COLUMN_NAME_WEIGHT = 1.0
+SINGLE_CHAR_FACTOR = 0.25
+VALUE_WEIGHT = 12.0
+# A table is a candidate when it scores at least this share of the best table's score.
+RELATIVE_CUTOFF = 0.35
+MAX_JOIN_HOPS = 3
+PARENT_HOPS = 2
+
+_LATIN = re.compile(r"[A-Za-z0-9]+")
+_CAMEL = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def text_terms(text: str) -> Iterator[str]:
+    """Chinese bigrams and single characters, and lower-case Latin words (identifiers split at
+    underscores and camelCase, a plural `s` dropped)."""
+    yield from cjk_grams(text)
+    for chunk in _LATIN.findall(text):
+        for part in _CAMEL.findall(chunk) or [chunk]:
+            word = part.lower()
+            if len(word) > 3 and word.endswith("s"):
+                word = word[:-1]
+            if len(word) > 1:
+                yield word
+
+
+def _weight(term: str) -> float:
+    return SINGLE_CHAR_FACTOR if len(term) == 1 else 1.0
+
+
+def _fields(table: Table) -> Iterator[tuple[str, str, float]]:
+    """(where, text, weight) for every place of a table that can match a question."""
+    yield "name", table.name, NAME_WEIGHT
+    if table.comment:
+        yield "comment", table.comment, TABLE_COMMENT_WEIGHT
+    for column in table.columns:
+        yield f"column {column.name}", column.name, COLUMN_NAME_WEIGHT
+        if column.comment:
+            yield f"column {column.name}", column.comment, COLUMN_COMMENT_WEIGHT
+
+
+@dataclass(frozen=True)
+class SchemaBudget:
+    tokens: int
+    max_tables: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SchemaBudget:
+        return cls(settings.schema_token_budget, settings.schema_max_tables)
+
+
+class TableChoice(BaseModel):
+    table: str
+    score: float = Field(description="Relevance to the question; 0 for a table added to join.")
+    reasons: list[str]
+    sent: bool = Field(description="Whether the table is in the prompt (false: over the budget).")
+
+
+class QuestionValue(BaseModel):
+    value: str
+    columns: list[str] = Field(description="`schema.table.column` holding the value.")
+
+
+class Selection(BaseModel):
+    budget_tokens: int
+    schema_tokens: int = Field(description="Qwen tokens of the schema part of the prompt.")
+    values: list[QuestionValue]
+    tables: list[TableChoice]
+
+
+@dataclass
+class Pruned:
+    tables: list[Table]
+    matches: list[ValueMatch]
+    selection: Selection
+    schema_text: str
+
+
+@dataclass
+class _Candidate:
+    index: int
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    added: bool = False  # for another table's sake: to join it or to look its codes up
+
+
+class TableIndex:
+    """Built once per schema snapshot; `select` is what each question pays."""
+
+    def __init__(self, snapshot: SchemaSnapshot) -> None:
+        self.snapshot = snapshot
+        self._tables = snapshot.tables
+        self._position = {t.qualified_name: i for i, t in enumerate(self._tables)}
+        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
+        for i, table in enumerate(self._tables):
+            best: dict[str, float] = {}
+            for _, text, weight in _fields(table):
+                for term in text_terms(text):
+                    best[term] = max(best.get(term, 0.0), weight)
+            for term, weight in best.items():
+                self._postings[term][i] = weight * _weight(term)
+        # A table's parents: what its foreign keys reference, or what a view reads.
+        self._parents: list[list[int]] = [[] for _ in self._tables]
+        self._neighbours: list[set[int]] = [set() for _ in self._tables]
+        for i, table in enumerate(self._tables):
+            for name in [fk.ref_table for fk in table.foreign_keys] + table.depends_on:
+                j = self._position.get(name)
+                if j is not None and j != i and j not in self._parents[i]:
+                    self._parents[i].append(j)
+                    self._neighbours[i].add(j)
+                    self._neighbours[j].add(i)
+        # Per table, rendered and counted once per snapshot: the same tables come up again and
+        # again, and rendering and tokenizing them was most of a question's pruning time.
+        self._rendered: dict[int, str] = {}
+        self._tokens: dict[int, int] = {}
+
+    def _idf(self, term: str) -> float:
+        return math.log(1 + len(self._tables) / len(self._postings[term]))
+
+    def rank(self, question: str, matches: Iterable[ValueMatch]) -> list[_Candidate]:
+        candidates: dict[int, _Candidate] = {}
+        # Sorted: the same sums in the same order, so equal scores stay equal on every run.
+        for term in sorted(set(text_terms(question))):
+            postings = self._postings.get(term)
+            if not postings:
+                continue
+            idf = self._idf(term)
+            for i, weight in postings.items():
+                candidates.setdefault(i, _Candidate(i)).score += idf * weight
+        for match in matches:
+            tables = {ref.table for ref in match.holders}
+            for ref in match.holders:
+                position = self._position.get(ref.table)
+                if position is not None:
+                    candidate = candidates.setdefault(position, _Candidate(position))
+                    candidate.score += VALUE_WEIGHT / len(tables)
+                    candidate.reasons.append(f"value {match.value!r} in {ref.column}")
+        return sorted(candidates.values(), key=lambda c: (-c.score, c.index))
+
+    def select(self, question: str, budget: SchemaBudget, *, explain: bool = True) -> Pruned:
+        """The tables for this question's prompt. `explain=False` leaves out the per-table
+        term reasons, which only a human reading `/v1/schema?question=` needs."""
+        matches = self.snapshot.find_values(question)
+        ranked = self.rank(question, matches)
+        if ranked:
+            cutoff = ranked[0].score * RELATIVE_CUTOFF
+            chosen = [c for c in ranked if c.score >= cutoff][: budget.max_tables]
+        else:
+            # Nothing matched: the best connected tables are the likeliest to be useful.
+            chosen = [
+                _Candidate(i, 0.0, ["no match: most joined tables first"])
+                for i in sorted(range(len(self._tables)), key=lambda i: -len(self._neighbours[i]))
+            ][: budget.max_tables]
+        ordered = self._with_parents(self._with_joins(chosen))
+        return self._fit(question, ordered, matches, budget.tokens, explain)
+
+    def _with_joins(self, chosen: list[_Candidate]) -> list[_Candidate]:
+        """The chosen tables in rank order, each preceded by the tables that join it to the
+        ones before it, when they are not joined directly."""
+        out: list[_Candidate] = []
+        placed: set[int] = set()
+        for candidate in chosen:
+            if candidate.index in placed:
+                continue
+            for bridge in self._bridge(candidate.index, placed):
+                joined = self._tables[candidate.index].qualified_name
+                out.append(_Candidate(bridge, reasons=[f"joins {joined}"], added=True))
+                placed.add(bridge)
+            out.append(candidate)
+            placed.add(candidate.index)
+        return out
+
+    def _with_parents(self, ordered: list[_Candidate]) -> list[_Candidate]:
+        """Each chosen table followed by the tables it references (up to two steps), where its
+        names and codes are looked up: facilities by station need the stations table."""
+        placed = {c.index for c in ordered}
+        out: list[_Candidate] = []
+        for candidate in ordered:
+            out.append(candidate)
+            frontier = [] if candidate.added else [candidate.index]
+            referrer = self._tables[candidate.index].qualified_name
+            for _ in range(PARENT_HOPS):
+                frontier = [p for i in frontier for p in self._parents[i] if p not in placed]
+                placed.update(frontier)
+                out += [
+                    _Candidate(p, reasons=[f"referenced by {referrer}"], added=True)
+                    for p in frontier
+                ]
+        return out
+
+    def _bridge(self, start: int, placed: set[int]) -> list[int]:
+        """The tables between `start` and the nearest placed table, over foreign keys."""
+        if not placed or self._neighbours[start] & placed:
+            return []
+        came_from: dict[int, int] = {start: start}
+        frontier = deque([(start, 0)])
+        while frontier:
+            node, hops = frontier.popleft()
+            if hops == MAX_JOIN_HOPS:
+                continue
+            for nxt in sorted(self._neighbours[node]):
+                if nxt in came_from:
+                    continue
+                came_from[nxt] = node
+                if nxt in placed:
+                    path = []
+                    step = node
+                    while step != start:
+                        path.append(step)
+                        step = came_from[step]
+                    return path
+                frontier.append((nxt, hops + 1))
+        return []
+
+    def _render(self, index: int) -> str:
+        if index not in self._rendered:
+            self._rendered[index] = render_table(self._tables[index])
+        return self._rendered[index]
+
+    def _cost(self, index: int) -> int:
+        if index not in self._tokens:
+            # +2: the blank line between two tables.
+            self._tokens[index] = count_tokens(self._render(index)) + 2
+        return self._tokens[index]
+
+    def _fit(
+        self,
+        question: str,
+        ordered: list[_Candidate],
+        matches: list[ValueMatch],
+        budget_tokens: int,
+        explain: bool,
+    ) -> Pruned:
+        """Whole tables in order while they fit; a question value is told only for the columns
+        of tables sent ("正常" may be in hundreds of status columns)."""
+        bare = [replace(m, holders=()) for m in matches]
+        spent = count_fragment_tokens(render_matches(bare)) + 2 if matches else 0
+        sent: list[int] = []
+        choices: list[TableChoice] = []
+        for candidate in ordered:
+            table = self._tables[candidate.index]
+            cost = self._cost(candidate.index) + sum(
+                count_fragment_tokens(f", {ref.table}.{ref.column}")
+                for m in matches
+                for ref in m.holders
+                if ref.table == table.qualified_name
+            )
+            fits = spent + cost <= budget_tokens
+            if fits:
+                spent += cost
+                sent.append(candidate.index)
+            choices.append(
+                TableChoice(
+                    table=table.qualified_name,
+                    score=round(candidate.score, 3),
+                    reasons=candidate.reasons
+                    + (self._term_reasons(question, table) if explain else []),
+                    sent=fits,
+                )
+            )
+        tables = [self._tables[i] for i in sent]
+        names = {t.qualified_name for t in tables}
+        told = [
+            replace(m, holders=tuple(r for r in m.holders if r.table in names)) for m in matches
+        ]
+        told = [m for m in told if m.holders]
+        text = render_schema([self._render(i) for i in sent], told)
+        selection = Selection(
+            budget_tokens=budget_tokens,
+            # Unexplained, the sum of the parts' counts (within a few tokens) saves a count.
+            schema_tokens=count_tokens(text) if explain else spent,
+            values=[
+                QuestionValue(
+                    value=m.value, columns=[f"{ref.table}.{ref.column}" for ref in m.holders]
+                )
+                for m in told
+            ],
+            tables=choices,
+        )
+        return Pruned(tables, told, selection, text)
+
+    def _term_reasons(self, question: str, table: Table) -> list[str]:
+        """Which of the question's terms matched where, for a human reading `/v1/schema`."""
+        wanted = set(text_terms(question))
+        found: dict[str, set[str]] = defaultdict(set)
+        for where, text, _ in _fields(table):
+            found[where].update(t for t in text_terms(text) if t in wanted and len(t) > 1)
+        return [f"{where}: {' '.join(sorted(terms))}" for where, terms in found.items() if terms]

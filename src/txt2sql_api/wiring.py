@@ -1,0 +1,198 @@
+"""The lifespan's work: every part built from the settings, in the order a question needs them,
+and closed in reverse by the exit stack. Without DATABASE_URL the state has no `database`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AsyncExitStack
+
+from txt2sql_api.answer.observer import AnswerObserver
+from txt2sql_api.answer.pipeline import Answerer
+from txt2sql_api.api.admission import Admission
+from txt2sql_api.api.security.keys import KeyRing
+from txt2sql_api.api.security.quotas import LocalQuotas, Quotas
+from txt2sql_api.api.state import AppState, Database
+from txt2sql_api.config import Settings, read_keys
+from txt2sql_api.db.pool import DATABASE_ERRORS, ServicePool, create_pool
+from txt2sql_api.db.privileges import writable_tables
+from txt2sql_api.examples.answer_log import AnswerLimits, RecentAnswers
+from txt2sql_api.examples.follower import ExamplesFollower
+from txt2sql_api.examples.retriever import ExampleRetriever
+from txt2sql_api.examples.store import ExamplesStore
+from txt2sql_api.examples.teacher import Teacher
+from txt2sql_api.llm.dashscope import DashScopeClient
+from txt2sql_api.llm.qwen_tokens import load_tokenizer
+from txt2sql_api.observability.gc_freeze import freeze_long_lived
+from txt2sql_api.observability.metrics import Metrics
+from txt2sql_api.schema.cache import SchemaCache, SchemaSource
+from txt2sql_api.schema.pruning import SchemaBudget
+from txt2sql_api.schema.sample_values import SampleLimits
+from txt2sql_api.sql.transaction import QueryLimits
+from txt2sql_api.sql.verify import SqlVerifier
+
+logger = logging.getLogger(__name__)
+
+
+async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metrics) -> AppState:
+    state = AppState(
+        settings=settings,
+        admission=Admission(settings.max_streams, await quotas(stack, settings), metrics),
+        keys=_key_ring(settings),
+        metrics=metrics,
+        observer=AnswerObserver(
+            metrics, model=settings.model, log_questions=settings.log_questions
+        ),
+        schema_budget=SchemaBudget.from_settings(settings),
+    )
+    if not settings.database_url:
+        logger.warning("DATABASE_URL is not set: questions cannot be answered")
+        return state
+    return AppState(**{**vars(state), "database": await _database(stack, settings, state)})
+
+
+async def _database(stack: AsyncExitStack, settings: Settings, state: AppState) -> Database:
+    assert settings.database_url
+    pool = await _open_pool(stack, settings.database_url, settings)
+    meta_url = settings.examples_database_url or settings.database_url
+    meta_pool = (
+        pool if meta_url == settings.database_url else await _open_pool(stack, meta_url, settings)
+    )
+    schema_cache = await _schema_cache(stack, pool, settings)
+    retriever = await _retriever(stack, meta_pool, meta_url, schema_cache, settings)
+    llm = DashScopeClient.from_settings(settings)
+    stack.callback(llm.close)
+    state.metrics.watch_threads(llm.threads)
+    if llm.api_key is None:
+        logger.warning("DASHSCOPE_API_KEY is not set: /v1/ask will answer missing_api_key")
+    limits = QueryLimits.from_settings(settings)
+    answerer = Answerer(
+        schema_cache=schema_cache,
+        schema_budget=state.schema_budget,
+        retriever=retriever,
+        llm=llm,
+        pool=pool,
+        limits=limits,
+        few_shot_k=settings.few_shot_k,
+        repair_rounds=settings.repair_rounds,
+    )
+    answers = RecentAnswers(meta_pool, AnswerLimits.from_settings(settings))
+    verifier = SqlVerifier(pool, limits, lambda: _known_tables(schema_cache))
+    await _warn_if_role_can_write(pool, settings)
+    state.metrics.watch_pool(pool)
+    return Database(
+        pool=pool,
+        schema_cache=schema_cache,
+        retriever=retriever,
+        answerer=answerer,
+        answers=answers,
+        teacher=Teacher(retriever, verifier, answers),
+    )
+
+
+async def _open_pool(stack: AsyncExitStack, dsn: str, settings: Settings) -> ServicePool:
+    # min_size=0: no connection at startup, so a database that is down does not stop the
+    # service; jit=off: the JIT makes catalog and type introspection queries slow.
+    pool = await create_pool(
+        dsn,
+        min_size=0,
+        max_size=settings.db_pool_max,
+        command_timeout=settings.db_command_timeout_seconds,
+        server_settings={"jit": "off", "application_name": "txt2sql-api"},
+    )
+    stack.push_async_callback(pool.close)
+    return pool
+
+
+async def _retriever(
+    stack: AsyncExitStack,
+    meta_pool: ServicePool,
+    meta_url: str,
+    schema_cache: SchemaCache,
+    settings: Settings,
+) -> ExampleRetriever:
+    timeout = settings.db_acquire_timeout_seconds
+    retriever = ExampleRetriever(
+        ExamplesStore(meta_pool, timeout),
+        values=lambda: schema_cache.current.snapshot if schema_cache.current else None,
+        on_rebuilt=freeze_long_lived,
+    )
+    stack.push_async_callback(retriever.close)
+    follower = ExamplesFollower(
+        retriever, meta_url, poll_seconds=settings.examples_sync_seconds, connect_timeout=timeout
+    )
+    follower.start()
+    stack.push_async_callback(follower.close)
+    return retriever
+
+
+async def _known_tables(schema_cache: SchemaCache) -> frozenset[tuple[str, str]]:
+    return (await schema_cache.get()).snapshot.names()
+
+
+def _key_ring(settings: Settings) -> KeyRing:
+    keys = read_keys(settings)
+    if not keys:
+        logger.warning(
+            "NO API KEYS ARE SET: anyone who can reach this port can use /v1 and run SQL on the "
+            "database. Set TXT2SQL_API_KEYS=key1,key2 (or TXT2SQL_API_KEYS_FILE=/path, one key a "
+            "line) to require `Authorization: Bearer <key>` or `X-API-Key: <key>`."
+        )
+    else:
+        logger.info("access: %d API keys", len(keys))
+    return KeyRing(keys, settings.stream_token_seconds)
+
+
+async def quotas(stack: AsyncExitStack, settings: Settings) -> Quotas:
+    local = LocalQuotas(
+        rate_per_second=settings.rate_limit_per_minute / 60,
+        burst=settings.rate_limit_burst,
+        max_streams=settings.max_streams_per_key,
+    )
+    if settings.redis_url is None:
+        return Quotas(local)
+    # Imported only here: redis is ~7 MB of every process's memory.
+    from redis.asyncio import Redis
+
+    # Short timeouts: a request waits at most this long for Redis before the local fallback.
+    redis = Redis.from_url(
+        settings.redis_url.get_secret_value(), socket_timeout=0.5, socket_connect_timeout=0.5
+    )
+    stack.push_async_callback(redis.aclose)
+    return Quotas(local, redis, settings.redis_prefix)
+
+
+async def _schema_cache(
+    stack: AsyncExitStack, pool: ServicePool, settings: Settings
+) -> SchemaCache:
+    source = SchemaSource(
+        pool=pool,
+        schemas=settings.schemas,
+        include=settings.tables_include,
+        exclude=settings.tables_exclude,
+        samples=SampleLimits.from_settings(settings),
+    )
+    cache = SchemaCache(source.load, settings.schema_ttl_seconds, on_loaded=freeze_long_lived)
+    stack.push_async_callback(cache.close)
+    # Warm up in the background: the first question should not wait for the catalog or the
+    # tokenizer, and a database that is down must not stop the service from starting.
+    cache.start()
+    await asyncio.to_thread(load_tokenizer)
+    return cache
+
+
+async def _warn_if_role_can_write(pool: ServicePool, settings: Settings) -> None:
+    try:
+        async with pool.acquire(timeout=settings.db_acquire_timeout_seconds) as conn:
+            writable = await writable_tables(conn, settings.schemas)
+    except DATABASE_ERRORS as exc:
+        logger.warning("could not check the database role's privileges: %s", exc)
+        return
+    if writable:
+        logger.warning(
+            "the database role can change %d of the tables it shows (%s%s): give the service "
+            "a role with SELECT only (README: read-only role)",
+            len(writable),
+            ", ".join(writable[:5]),
+            ", ..." if len(writable) > 5 else "",
+        )

@@ -1,0 +1,1 @@
+"""What the tests share: stand-in servers, databases, clients, pollers and data sets."""

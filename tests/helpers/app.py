@@ -1,0 +1,49 @@
+"""The app under test: its settings, and the environment of a real `serve` process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tests.helpers.standin.dashscope_server import DashScopeStandIn
+from txt2sql_api.config import Settings
+
+TEST_API_KEY = "sk-test-standin"
+# Two API keys of the service, for the tests of access control.
+KEY = "k-alpha-0f3c9d2e7b"
+OTHER_KEY = "k-beta-8a1d4c6f2e"
+# `async with make_client(settings) as client:` (the conftest fixture) runs the app's lifespan.
+ClientFactory = Callable[..., Any]
+
+
+def settings_for(database_url: str | None, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "dashscope_api_key": TEST_API_KEY,
+        "first_token_timeout_seconds": 10.0,
+        "idle_timeout_seconds": 10.0,
+        "upstream_retry_base_seconds": 0.01,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def demo_server_env(database_url: str, standin: DashScopeStandIn) -> dict[str, str]:
+    """The environment of a `serve` process on a demo database, answering through the stand-in."""
+    return {
+        "DATABASE_URL": database_url,
+        "DASHSCOPE_API_KEY": TEST_API_KEY,
+        "DASHSCOPE_HTTP_BASE_URL": standin.base_url,
+    }
+
+
+def keyed(database_url: str | None, **overrides: Any) -> Settings:
+    """Settings that require one of the two keys."""
+    return settings_for(database_url, api_keys=f"{KEY}, {OTHER_KEY}", **overrides)
+
+
+def server_env(demo_db: str, standin: DashScopeStandIn, **settings: str) -> dict[str, str]:
+    """`demo_server_env` with these settings (by field name) on top."""
+    return demo_server_env(demo_db, standin) | {
+        f"TXT2SQL_{name.upper()}": value for name, value in settings.items()
+    }

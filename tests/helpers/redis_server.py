@@ -1,0 +1,60 @@
+"""A real Redis for the test session: `TEST_REDIS_URL` when set, else the machine's server on
+127.0.0.1:6379, else a throwaway `redis-server` in a temporary directory, stopped at the end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tests.helpers.eventually import eventually_sync
+
+LOCAL_URL = "redis://127.0.0.1:6379/0"
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def redis_url() -> Iterator[str]:
+    if given := os.environ.get("TEST_REDIS_URL"):
+        yield given
+        return
+    if _answers("127.0.0.1", 6379):
+        yield LOCAL_URL
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError(
+            "no Redis for the quota tests: set TEST_REDIS_URL, run one on 127.0.0.1:6379, "
+            "or install redis-server (Debian: apt-get install redis-server)"
+        )
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="txt2sql-test-redis-") as directory:
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", directory],
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            eventually_sync(lambda: _answers("127.0.0.1", port), "the test Redis answers")
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)

@@ -1,0 +1,110 @@
+"""Pruning the schema to the question: the quality set (recall of needed tables, unneeded tables
+kept) on the demo database and on the demo plus a generated noisy catalog, and the rules."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from tests.helpers.catalog import noisy_database
+from tests.helpers.pg import Databases
+from tests.helpers.schema_quality import Case, Score, catalog_cases, demo_cases
+from txt2sql_api.schema.cache import SchemaSource
+from txt2sql_api.schema.introspect import SchemaSnapshot
+from txt2sql_api.schema.pruning import SchemaBudget, TableIndex
+from txt2sql_api.schema.sample_values import SampleLimits
+
+BUDGET = SchemaBudget(tokens=4000, max_tables=10)
+NOISE_TABLES = 300
+
+
+async def _snapshot(url: str) -> SchemaSnapshot:
+    pool = await asyncpg.create_pool(url, min_size=0, max_size=1)
+    try:
+        limits = SampleLimits(200, 10_000, 1, total_seconds=30, acquire_timeout_seconds=5)
+        return await SchemaSource(pool, ["public"], ["*"], [], limits).load()
+    finally:
+        await pool.close()
+
+
+@pytest.fixture(scope="module")
+async def demo_index(demo_db: str) -> TableIndex:
+    return TableIndex(await _snapshot(demo_db))
+
+
+@pytest.fixture(scope="module")
+async def noisy_index(databases: Databases) -> TableIndex:
+    return TableIndex(await _snapshot(await noisy_database(databases, NOISE_TABLES)))
+
+
+def _score(index: TableIndex, cases: list[Case]) -> Score:
+    score = Score()
+    for case in cases:
+        score.add(case, index.select(case.question, BUDGET))
+    return score
+
+
+def _report(capsys: pytest.CaptureFixture[str], name: str, score: Score) -> None:
+    with capsys.disabled():
+        print(  # noqa: T201
+            f"\n{name}: recall {score.recall:.1%} of {score.needed} needed tables, "
+            f"{score.unneeded_per_question:.2f} unneeded tables per question "
+            f"({score.questions} questions)"
+        )
+
+
+def test_demo_questions_get_their_tables(
+    demo_index: TableIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    score = _score(demo_index, demo_cases())
+    _report(capsys, "demo", score)
+    assert score.questions == 31
+    assert score.recall >= 0.95
+
+
+def test_questions_find_their_tables_in_a_noisy_catalog(
+    noisy_index: TableIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert len(noisy_index.snapshot.tables) == NOISE_TABLES + 6
+    score = _score(noisy_index, demo_cases() + catalog_cases())
+    _report(capsys, f"demo + {NOISE_TABLES} noisy tables", score)
+    assert score.recall >= 0.95
+    assert score.unneeded_per_question < BUDGET.max_tables
+
+
+def test_the_budget_bounds_the_prompt(noisy_index: TableIndex) -> None:
+    wide = noisy_index.select("各门店的月汇总金额", BUDGET)
+    narrow = noisy_index.select("各门店的月汇总金额", SchemaBudget(tokens=700, max_tables=10))
+    assert narrow.selection.schema_tokens <= 700 < wide.selection.schema_tokens
+    assert narrow.tables[0].name == "mdyhz"
+    assert len(narrow.tables) < len(wide.tables)
+    assert [c.sent for c in narrow.selection.tables].count(False) > 0
+    assert narrow.schema_text.count("TABLE ") == len(narrow.tables)
+
+
+async def test_a_link_table_is_added_to_join_two_chosen_tables(databases: Databases) -> None:
+    url = await databases.create()
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            """
+            CREATE TABLE kh (khbh int PRIMARY KEY, mc text);
+            COMMENT ON TABLE kh IS '客户';
+            CREATE TABLE sp (spbh int PRIMARY KEY, mc text);
+            COMMENT ON TABLE sp IS '商品';
+            CREATE TABLE ls (khbh int REFERENCES kh, spbh int REFERENCES sp, je numeric);
+            COMMENT ON TABLE ls IS '流水';
+            CREATE TABLE qt (id int);
+            COMMENT ON TABLE qt IS '其他';
+            """
+        )
+    finally:
+        await conn.close()
+    index = TableIndex(await _snapshot(url))
+    pruned = index.select("每个客户买过哪些商品", BUDGET)
+    reasons = {c.table: c.reasons for c in pruned.selection.tables}
+    assert set(reasons) == {"public.kh", "public.sp", "public.ls"}
+    assert reasons["public.ls"] == ["joins public.sp"]
+    fallback = index.select("hello", SchemaBudget(tokens=6000, max_tables=1))
+    # Nothing matches: the most joined table first, then what it references.
+    assert [t.name for t in fallback.tables] == ["ls", "kh", "sp"]
