@@ -63,3 +63,4 @@ bench: install
 	$(BIN)/python -m bench.run cancel
 	$(BIN)/python -m bench.run schema
 	$(BIN)/python -m bench.run examples
+	$(BIN)/python -m bench.run attacks

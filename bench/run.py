@@ -17,7 +17,7 @@ from typing import Any
 
 import psutil
 
-from bench import baselines, cancel, examples, schema, streams
+from bench import attacks, baselines, cancel, examples, schema, streams
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STREAMS_LEVELS = "1,100,200,500,1000"
@@ -38,7 +38,7 @@ def main() -> None:
         "which",
         nargs="?",
         default="streams",
-        choices=("streams", *baselines.APPS, "compare", "cancel", "schema", "examples"),
+        choices=("streams", *baselines.APPS, "compare", "cancel", "schema", "examples", "attacks"),
     )
     parser.add_argument(
         "--streams",
@@ -50,6 +50,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.which == "schema":
         write("schema", schema.run(), schema.markdown)
+        return
+    if args.which == "attacks":
+        write("attacks", attacks.run(), attacks.markdown)
         return
     if args.which == "examples":
         write("examples", examples.run(), examples.markdown)

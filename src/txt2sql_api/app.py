@@ -26,12 +26,14 @@ from txt2sql_api.api.routes import (
 from txt2sql_api.api.security.auth import REFUSALS, api_caller
 from txt2sql_api.api.state import AppState
 from txt2sql_api.config import Settings
+from txt2sql_api.observability.logs import quiet_row_loggers
 from txt2sql_api.observability.metrics import Metrics
 from txt2sql_api.wiring import build_state
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    quiet_row_loggers()
     app_metrics = Metrics()
 
     @asynccontextmanager

@@ -151,7 +151,36 @@ class Settings(BaseSettings):
         description="Whether /v1/ask may run the SQL when a request asks (execute: true).",
     )
     statement_timeout_seconds: float = Field(
-        default=5.0, gt=0, description="Longest run of a generated query (EXPLAIN included)."
+        default=5.0,
+        gt=0,
+        description="One deadline for a generated query, from the start of its EXPLAIN to its "
+        "last row; the service cancels it then, whatever the database does.",
+    )
+    http_max_header_bytes: int = Field(
+        default=65_536, ge=1024, description="Largest request line and headers accepted (431)."
+    )
+    http_header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Longest a client may take to send its headers (408)."
+    )
+    http_body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest a client may pause while sending its request body (408).",
+    )
+    http_max_pending_requests: int = Field(
+        default=2000,
+        ge=1,
+        description="Most connections still sending their request at once; more are refused.",
+    )
+    max_sql_chars: int = Field(
+        default=20_000,
+        ge=1,
+        description="Longest SQL checked, from the model or a stored example; longer is refused.",
+    )
+    allowed_functions: list[str] = Field(
+        default=[],
+        description="Functions generated SQL may call beyond the built-in allow-list, each "
+        'schema-qualified (JSON list, e.g. ["public.fiscal_quarter"]).',
     )
     max_rows: int = Field(default=500, ge=1, description="Most result rows sent per answer.")
     max_result_bytes: int = Field(

@@ -8,7 +8,7 @@ import logging
 from contextlib import AsyncExitStack
 
 from txt2sql_api.answer.observer import AnswerObserver
-from txt2sql_api.answer.pipeline import Answerer
+from txt2sql_api.answer.pipeline import Answerer, guard_view
 from txt2sql_api.api.admission import Admission
 from txt2sql_api.api.security.keys import KeyRing
 from txt2sql_api.api.security.quotas import LocalQuotas, Quotas
@@ -28,6 +28,7 @@ from txt2sql_api.observability.metrics import Metrics
 from txt2sql_api.schema.cache import SchemaCache, SchemaSource
 from txt2sql_api.schema.pruning import SchemaBudget
 from txt2sql_api.schema.sample_values import SampleLimits
+from txt2sql_api.sql.guard import Visible
 from txt2sql_api.sql.transaction import QueryLimits
 from txt2sql_api.sql.verify import SqlVerifier
 
@@ -75,9 +76,15 @@ async def _database(stack: AsyncExitStack, settings: Settings, state: AppState) 
         limits=limits,
         few_shot_k=settings.few_shot_k,
         repair_rounds=settings.repair_rounds,
+        allowed_functions=settings.allowed_functions,
     )
     answers = RecentAnswers(meta_pool, AnswerLimits.from_settings(settings))
-    verifier = SqlVerifier(pool, limits, lambda: _known_tables(schema_cache))
+
+    async def visible() -> Visible:
+        snapshot = (await schema_cache.get()).snapshot
+        return guard_view(snapshot, limits, settings.allowed_functions)
+
+    verifier = SqlVerifier(pool, limits, visible)
     await _warn_if_role_can_write(pool, settings)
     state.metrics.watch_pool(pool)
     return Database(
@@ -124,10 +131,6 @@ async def _retriever(
     follower.start()
     stack.push_async_callback(follower.close)
     return retriever
-
-
-async def _known_tables(schema_cache: SchemaCache) -> frozenset[tuple[str, str]]:
-    return (await schema_cache.get()).snapshot.names()
 
 
 def _key_ring(settings: Settings) -> KeyRing:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
+import asyncpg
+import psutil
 import pytest
 
 from tests.helpers.app import ClientFactory, settings_for
@@ -126,7 +129,7 @@ async def test_a_failure_while_running_is_repaired_before_any_row_is_sent(
 async def test_a_query_past_its_timeout_ends_with_query_timeout_and_no_repair(
     demo_db: str, standin: DashScopeStandIn, make_client: ClientFactory
 ) -> None:
-    slow = "SELECT count(*) FROM generate_series(1, 10000000000)"
+    slow = "SELECT count(*) FROM zdkl_rtj a, zdkl_rtj b, zdkl_rtj c"
     standin.push(Script(content=answer(slow)))
     settings = settings_for(demo_db, statement_timeout_seconds=0.3)
     async with make_client(settings) as client:
@@ -161,3 +164,33 @@ async def test_every_attack_is_flagged_and_never_run(
     assert code in {p["code"] for p in sql_events[0]["problems"]}, json.dumps(sql_events[0])
     assert all(r["attempt"] == 2 for r in of(events, "rows"))
     assert await checksum(attack_target) == before
+
+
+async def test_the_whole_corpus_leaves_data_temp_files_and_memory_within_bounds(
+    attack_target: str, standin: DashScopeStandIn, make_client: ClientFactory
+) -> None:
+    """Every attack in one service, as the database superuser: the data unchanged, no
+    temporary file written, and the service's memory grown by less than 64 MB."""
+    conn = await asyncpg.connect(attack_target)
+    temp_bytes = (
+        "SELECT pg_stat_force_next_flush(), "
+        "(SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database())"
+    )
+    try:
+        before, temp_before = await checksum(attack_target), (await conn.fetchrow(temp_bytes))[1]
+        rss_before = psutil.Process().memory_info().rss
+        standin.default = Script(content=answer(DEMO_SQL))
+        settings = settings_for(attack_target, statement_timeout_seconds=2, rate_limit_burst=10_000)
+        async with make_client(settings) as client:
+            for sql, _ in ATTACKS:
+                standin.push(Script(content=answer(sql)))
+                events = await collect(client, json={"question": "攻击", "execute": True})
+                assert of(events, "sql")[0]["valid"] is False, sql
+        rss_growth = psutil.Process().memory_info().rss - rss_before
+        await asyncio.sleep(1.0)  # statistics reach pg_stat_database about once a second
+        temp_after = (await conn.fetchrow(temp_bytes))[1]
+    finally:
+        await conn.close()
+    assert await checksum(attack_target) == before
+    assert temp_after - temp_before == 0
+    assert rss_growth < 64 * 2**20

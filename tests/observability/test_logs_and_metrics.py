@@ -212,3 +212,19 @@ async def test_secrets_never_reach_logs_errors_metrics_or_the_schema(
         for secret in secrets:
             assert secret not in seen
     assert responses[0].status_code == 200  # the schema was served, without them
+
+
+async def test_result_rows_never_reach_the_log_even_at_debug(
+    demo_db: str, standin: DashScopeStandIn, make_client: ClientFactory, json_logs: Any
+) -> None:
+    marker = "row-value-7c1f9e"
+    standin.push(Script(content=f"查询。\n```sql\nSELECT '{marker}' || zdmc AS v FROM dtzpt\n```"))
+    settings = settings_for(demo_db)
+    logs = json_logs(settings, logging.DEBUG)
+    async with make_client(settings) as client:
+        events = await collect(client, json={"question": DEMO_QUESTION, "execute": True})
+    rows = [data for name, data in events if name == "rows"]
+    assert rows and marker in json.dumps(rows[0], ensure_ascii=False)
+    debug_lines = [line for line in logs.lines() if line["level"] == "DEBUG"]
+    assert debug_lines  # DEBUG is on: other libraries do log
+    assert marker not in logs.text

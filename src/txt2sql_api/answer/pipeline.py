@@ -31,15 +31,29 @@ from txt2sql_api.llm.base import (
     Usage,
 )
 from txt2sql_api.schema.cache import SchemaCache
+from txt2sql_api.schema.introspect import SchemaSnapshot
 from txt2sql_api.schema.pruning import Pruned, SchemaBudget
 from txt2sql_api.shutdown import ShutdownSignal
+from txt2sql_api.sql.guard import Visible
 from txt2sql_api.sql.run import RowBatch, run_query
-from txt2sql_api.sql.transaction import QueryFailed, QueryLimits
+from txt2sql_api.sql.transaction import Deadline, QueryFailed, QueryLimits
 from txt2sql_api.sql.verify import verify_sql
 
 logger = logging.getLogger(__name__)
 
-KnownTables = Collection[tuple[str, str]]
+
+def guard_view(
+    snapshot: SchemaSnapshot, limits: QueryLimits, allowed_functions: Collection[str]
+) -> Visible:
+    """What the guard checks names against, for this schema snapshot and the pinned path."""
+    return Visible(
+        tables=snapshot.names(),
+        schemas=limits.search_path,
+        relations=snapshot.relations,
+        functions=snapshot.function_names,
+        allowed_functions=frozenset(allowed_functions),
+    )
+
 
 # Guard findings that look like an attack rather than a mistake: never argued with the model.
 HOSTILE_PROBLEMS = frozenset(
@@ -75,6 +89,8 @@ class AttemptResult:
     answer: str
     sql: SqlEvent | None
     failure: Failure | None = None
+    # Started when the SQL's EXPLAIN starts; its rows run under the same one.
+    deadline: Deadline | None = None
 
 
 def repair_reason(result: AttemptResult, number: int, rounds: int) -> str | None:
@@ -97,6 +113,7 @@ class Answerer:
     limits: QueryLimits
     few_shot_k: int
     repair_rounds: int
+    allowed_functions: Collection[str] = ()
 
     async def answer(
         self, question: str, *, execute: bool = False, shutdown: ShutdownSignal | None = None
@@ -132,13 +149,11 @@ class Answerer:
                 return
             messages = repair_messages(messages, result.answer, reason)
 
-    async def _context(
-        self, question: str
-    ) -> tuple[frozenset[tuple[str, str]], Pruned, list[Scored]]:
+    async def _context(self, question: str) -> tuple[Visible, Pruned, list[Scored]]:
         """Every table the service shows (the guard's list), the ones the question needs (the
         prompt's), and the most similar examples."""
         schema = await self.schema_cache.get()
-        known = schema.snapshot.names()
+        known = guard_view(schema.snapshot, self.limits, self.allowed_functions)
         pruned = schema.index.select(question, self.schema_budget, explain=False)
         examples = await self.retriever.top_k(question, self.few_shot_k)
         return known, pruned, examples
@@ -146,7 +161,7 @@ class Answerer:
     async def _attempt(
         self,
         messages: Messages,
-        known: KnownTables,
+        known: Visible,
         number: int,
         execute: bool,
         shutdown: ShutdownSignal | None,
@@ -163,7 +178,7 @@ class Answerer:
                 code="no_sql", message="the model answered without a ```sql block", retryable=True
             )
         elif result.sql.valid and execute:
-            async for outcome in self._run(result.sql.sql, number):
+            async for outcome in self._run(result.sql.sql, number, result.deadline):
                 if isinstance(outcome, Failure):
                     result = replace(result, failure=outcome)
                 else:
@@ -171,12 +186,13 @@ class Answerer:
         yield result
 
     async def _generate(
-        self, messages: Messages, known: KnownTables, number: int, shutdown: ShutdownSignal | None
+        self, messages: Messages, known: Visible, number: int, shutdown: ShutdownSignal | None
     ) -> AsyncIterator[StreamEvent | AttemptResult]:
         answer = ""
         sql: SqlEvent | None = None
         failure: Failure | None = None
         usage: Usage | None = None
+        deadline: Deadline | None = None
         async with aclosing(_parsed(self.llm.stream(messages, shutdown))) as pieces:
             async for piece in pieces:
                 if isinstance(piece, TextDelta):
@@ -186,7 +202,8 @@ class Answerer:
                 elif isinstance(piece, Usage):
                     usage = piece
                 elif sql is None:
-                    sql, failure = await self._checked(piece, known, number)
+                    deadline = Deadline(self.limits.statement_timeout_seconds)
+                    sql, failure = await self._checked(piece, known, number, deadline)
                     yield sql
                 else:
                     # The prompt asks for one block; a second one is the model thinking aloud.
@@ -200,12 +217,12 @@ class Answerer:
                 request_id=usage.request_id,
                 attempt=number,
             )
-        yield AttemptResult(answer, sql, failure)
+        yield AttemptResult(answer, sql, failure, deadline)
 
     async def _checked(
-        self, block: SqlBlock, known: KnownTables, number: int
+        self, block: SqlBlock, known: Visible, number: int, deadline: Deadline
     ) -> tuple[SqlEvent, Failure | None]:
-        verified = await verify_sql(block.sql, known, self.pool, self.limits)
+        verified = await verify_sql(block.sql, known, self.pool, self.limits, deadline)
         failure: Failure | None = None
         if verified.failure is not None:
             failure = Failure(verified.failure.message, verified.failure.repairable)
@@ -224,11 +241,13 @@ class Answerer:
         )
         return event, failure
 
-    async def _run(self, sql: str, number: int) -> AsyncIterator[StreamEvent | Failure]:
+    async def _run(
+        self, sql: str, number: int, deadline: Deadline | None
+    ) -> AsyncIterator[StreamEvent | Failure]:
         """The rows, or an `error` event and the failure."""
         rows_sent = False
         try:
-            async for batch in run_query(self.pool, sql, self.limits):
+            async for batch in run_query(self.pool, sql, self.limits, deadline):
                 rows_sent = True
                 yield _rows_event(batch, number)
         except QueryFailed as failed:

@@ -64,19 +64,30 @@ def _with_embedded_database(settings: Settings) -> tuple[Settings, Any]:
     """Without DATABASE_URL, start the embedded server and load the demo on its first start."""
     if settings.database_url:
         return settings, None
-    from txt2sql_api.db.embedded import default_data_dir, start_embedded
+    from txt2sql_api.db.embedded import (
+        READER_ROLE,
+        default_data_dir,
+        ensure_reader,
+        start_embedded,
+    )
     from txt2sql_api.demo.loader import ensure_demo
 
     server, url = start_embedded(settings.data_dir or default_data_dir())
     count = asyncio.run(ensure_demo(url, settings.meta_database_url))
     if count is not None:
         logger.info("loaded the demo database with %d examples", count)
-    return settings.model_copy(update={"database_url": url}), server
+    reader_url = asyncio.run(ensure_reader(url, settings.schemas))
+    logger.info("generated SQL runs as %s, a role that may only SELECT", READER_ROLE)
+    # The examples, answers and feedback are written as the owner, in the same database.
+    meta_url = settings.meta_database_url or url
+    update = {"database_url": reader_url, "meta_database_url": meta_url}
+    return settings.model_copy(update=update), server
 
 
 def serve(host: str, port: int) -> None:
     import uvicorn
 
+    from txt2sql_api.api.http_limits import HttpLimits, limited_protocol
     from txt2sql_api.app import create_app
 
     settings, server = _with_embedded_database(Settings())
@@ -86,6 +97,7 @@ def serve(host: str, port: int) -> None:
             create_app(settings),
             host=host,
             port=port,
+            http=limited_protocol(HttpLimits.from_settings(settings)),
             log_config=None,
             # The service logs each request itself (logs.py), without query strings: they carry
             # questions and stream tokens.

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 logger = logging.getLogger(__name__)
 
@@ -37,3 +39,48 @@ def start_embedded(data_dir: Path) -> tuple[Any, str]:
     url: str = server.get_uri(DEMO_DATABASE)
     logger.info("embedded PostgreSQL in %s, database %s", data_dir, DEMO_DATABASE)
     return server, url
+
+
+# The role the model's SQL runs as on the embedded server: SELECT on the shown schemas and
+# nothing else, with the limits only a superuser may set on it. The examples store keeps
+# writing as the owner.
+READER_ROLE = "txt2sql_reader"
+_READER_LIMITS = {
+    "temp_file_limit": "256MB",
+    "work_mem": "16MB",
+    "statement_timeout": "30s",
+    "idle_in_transaction_session_timeout": "60s",
+}
+
+
+async def ensure_reader(owner_url: str, schemas: Sequence[str], role: str = READER_ROLE) -> str:
+    """Creates (or brings up to date) the SELECT-only role; returns its URL."""
+    import asyncpg
+
+    conn = await asyncpg.connect(owner_url)
+    try:
+        async with conn.transaction():
+            # An advisory lock: two workers starting at once must not both create the role.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", role)
+            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+                await conn.execute(f"CREATE ROLE {role} LOGIN")
+            database = await conn.fetchval("SELECT current_database()")
+            await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
+            present = await conn.fetch(
+                "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1::text[])", list(schemas)
+            )
+            for (schema,) in present:
+                quoted = '"' + schema.replace('"', '""') + '"'
+                await conn.execute(f"GRANT USAGE ON SCHEMA {quoted} TO {role}")
+                await conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {quoted} TO {role}")
+            for setting, value in _READER_LIMITS.items():
+                await conn.execute(f"ALTER ROLE {role} SET {setting} = '{value}'")
+    finally:
+        await conn.close()
+    return _as_user(owner_url, role)
+
+
+def _as_user(url: str, user: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))

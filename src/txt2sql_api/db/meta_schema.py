@@ -11,6 +11,7 @@ follow each other incrementally (`changes_since`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -92,3 +93,8 @@ CREATE INDEX IF NOT EXISTS answers_created_at_idx ON {S}.answers (created_at);
 async def ensure_schema(conn: Conn) -> None:
     async with conn.transaction():
         await conn.execute(_DDL)
+
+
+def visible_schemas(configured: Sequence[str]) -> list[str]:
+    """The service's own schema is never shown to the model, whatever is configured."""
+    return [s for s in configured if s != SERVICE_SCHEMA]

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from txt2sql_api.config import Settings
 from txt2sql_api.db.pool import ServicePool, create_pool
 from txt2sql_api.examples.store import Example, ExampleIn, ExampleSource, ExamplesStore
-from txt2sql_api.schema.introspect import introspect
+from txt2sql_api.schema.introspect import introspect, namespace
+from txt2sql_api.sql.guard import Visible
 from txt2sql_api.sql.transaction import QueryLimits
 from txt2sql_api.sql.verify import SqlVerifier
 
@@ -110,12 +111,20 @@ async def import_file(settings: Settings, database_url: str, source: TextIO) -> 
                 include=settings.tables_include,
                 exclude=settings.tables_exclude,
             )
-        known = {(t.schema_name, t.name) for t in tables}
+            relations, function_names = await namespace(conn, settings.schemas)
+        limits = QueryLimits.from_settings(settings)
+        visible = Visible(
+            tables=frozenset((t.schema_name, t.name) for t in tables),
+            schemas=limits.search_path,
+            relations=relations,
+            functions=function_names,
+            allowed_functions=frozenset(settings.allowed_functions),
+        )
 
-        async def known_tables() -> set[tuple[str, str]]:
-            return known
+        async def visible_now() -> Visible:
+            return visible
 
-        verifier = SqlVerifier(pool, QueryLimits.from_settings(settings), known_tables)
+        verifier = SqlVerifier(pool, limits, visible_now)
         return await import_lines(source, _store(meta, settings), verifier)
 
 

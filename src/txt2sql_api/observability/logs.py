@@ -73,3 +73,15 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
+    quiet_row_loggers()
+
+
+# Loggers of libraries that log what they send: at DEBUG, sse-starlette logs every chunk, and
+# a chunk holds result rows. Rows never reach the log, whatever the level.
+ROW_LOGGERS = ("sse_starlette", "sse_starlette.sse")
+
+
+def quiet_row_loggers() -> None:
+    for name in ROW_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from txt2sql_api.background import SingleFlight
-from txt2sql_api.schema.introspect import SchemaSnapshot, introspect
+from txt2sql_api.schema.introspect import SchemaSnapshot, introspect, namespace
 from txt2sql_api.schema.pruning import TableIndex
 from txt2sql_api.schema.sample_values import SampleLimits, fill_samples
 
@@ -44,8 +44,14 @@ class SchemaSource:
             tables = await introspect(
                 conn, self.schemas, include=self.include, exclude=self.exclude
             )
+            relations, function_names = await namespace(conn, self.schemas)
         await fill_samples(self.pool, tables, self.samples)
-        return SchemaSnapshot(tables=tables, loaded_at=datetime.now(UTC))
+        return SchemaSnapshot(
+            tables=tables,
+            loaded_at=datetime.now(UTC),
+            relations=relations,
+            function_names=function_names,
+        )
 
 
 class SchemaCache:

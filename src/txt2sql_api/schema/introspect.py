@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Literal
 import asyncpg
 import sqlglot
 from pydantic import BaseModel, Field, PrivateAttr
+from pydantic.json_schema import SkipJsonSchema
 from sqlglot import exp
 
-from txt2sql_api.db.meta_schema import SERVICE_SCHEMA
+from txt2sql_api.db.meta_schema import visible_schemas
 from txt2sql_api.schema.value_index import ValueIndex, ValueMatch
 
 if TYPE_CHECKING:
@@ -84,6 +85,9 @@ class Table(BaseModel):
 class SchemaSnapshot(BaseModel):
     tables: list[Table]
     loaded_at: datetime
+    # What the guard resolves names against (`namespace`); never shown, never serialized.
+    relations: SkipJsonSchema[frozenset[tuple[str, str]]] = Field(default=frozenset(), exclude=True)
+    function_names: SkipJsonSchema[frozenset[str]] = Field(default=frozenset(), exclude=True)
     _by_name: dict[str, Table] = PrivateAttr(default_factory=dict)
     _names: frozenset[tuple[str, str]] = PrivateAttr(default=frozenset())
     _values: ValueIndex = PrivateAttr(default_factory=ValueIndex)
@@ -193,11 +197,6 @@ ORDER BY 1, 2, 3
 """
 
 
-def visible_schemas(configured: Sequence[str]) -> list[str]:
-    """The service's own schema is never shown to the model, whatever is configured."""
-    return [s for s in configured if s != SERVICE_SCHEMA]
-
-
 def table_selected(schema: str, name: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
     """Globs with a dot match `schema.table`, others the bare table name."""
 
@@ -205,6 +204,34 @@ def table_selected(schema: str, name: str, include: Sequence[str], exclude: Sequ
         return fnmatchcase(f"{schema}.{name}" if "." in pattern else name, pattern)
 
     return any(map(matches, include)) and not any(map(matches, exclude))
+
+
+# Every relation of the shown schemas, hidden ones and sequences included (a bare name may
+# resolve to any of them), and the names of the functions they define (which may shadow a
+# built-in of the same name).
+_RELATIONS_SQL = """
+SELECT n.nspname, c.relname FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+"""
+_FUNCTIONS_SQL = """
+SELECT DISTINCT p.proname FROM pg_proc p
+JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = ANY($1::text[])
+"""
+
+
+async def namespace(
+    conn: Conn, schemas: Sequence[str]
+) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+    """The relations and function names of the shown schemas."""
+    names = visible_schemas(schemas)
+    relations = await conn.fetch(_RELATIONS_SQL, names)
+    function_names = await conn.fetch(_FUNCTIONS_SQL, names)
+    return (
+        frozenset((row[0], row[1]) for row in relations),
+        frozenset(row[0] for row in function_names),
+    )
 
 
 async def introspect(

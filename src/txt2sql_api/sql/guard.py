@@ -13,14 +13,17 @@ fallback: DO, CALL, EXPLAIN, VACUUM, LOCK, PREPARE, SHOW, ...) is reported as `n
 from __future__ import annotations
 
 import string
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pydantic import BaseModel
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
+
+from txt2sql_api.sql import functions
 
 
 class SqlProblem(BaseModel):
@@ -37,81 +40,20 @@ _READ_ROOTS = (exp.Select, exp.SetOperation, exp.Values)
 # PostgreSQL folds unquoted identifiers to lower case, and only ASCII letters.
 _FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
-# Why each family is refused, then the lower-cased name prefixes that make it up. Prefixes catch
-# whole families (pg_ls_dir, pg_ls_logdir, ...) and future members; the schema is ignored, so
-# pg_catalog.pg_sleep and a look-alike in another schema are both refused.
-_FORBIDDEN_FUNCTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("it sleeps while holding a connection", ("pg_sleep",)),
-    (
-        "it reads or writes the server's file system",
-        ("pg_read_file", "pg_read_binary_file", "pg_stat_file", "pg_ls_", "pg_logdir_ls"),
-    ),
-    ("it writes the server's file system (adminpack)", ("pg_file_",)),
-    ("it moves large objects between server files and tables", ("lo_", "loread", "lowrite")),
-    ("it connects to other servers and runs SQL there", ("dblink",)),
-    (
-        "it runs SQL given as text, which this check never sees",
-        (
-            "query_to_xml",
-            "cursor_to_xml",
-            "table_to_xml",
-            "schema_to_xml",
-            "database_to_xml",
-            "ts_stat",
-            "ts_rewrite",
-        ),
-    ),
-    ("it changes server settings", ("set_config", "pg_reload_conf")),
-    (
-        "it signals server processes or other sessions",
-        (
-            "pg_cancel_backend",
-            "pg_terminate_backend",
-            "pg_rotate_logfile",
-            "pg_promote",
-            "pg_log_backend_memory_contexts",
-        ),
-    ),
-    ("it takes locks that outlive the query", ("pg_advisory_", "pg_try_advisory_")),
-    (
-        "it controls WAL, backups or replication",
-        (
-            "pg_switch_wal",
-            "pg_switch_xlog",
-            "pg_create_",
-            "pg_drop_replication_slot",
-            "pg_copy_",
-            "pg_backup_",
-            "pg_start_backup",
-            "pg_stop_backup",
-            "pg_logical_",
-            "pg_replication_",
-            "pg_wal_replay_",
-        ),
-    ),
-    (
-        "it writes although it is called from a SELECT",
-        (
-            "nextval",
-            "setval",
-            "pg_notify",
-            "txid_current",
-            "pg_current_xact_id",
-            "pg_import_system_collations",
-            "pg_stat_reset",
-        ),
-    ),
-    (
-        "it shows other sessions' queries or server configuration files",
-        (
-            "pg_stat_get_activity",
-            "pg_stat_get_backend_",
-            "pg_show_all_file_settings",
-            "pg_hba_file_rules",
-            "pg_ident_file_mappings",
-        ),
-    ),
-)
+
+@dataclass(frozen=True)
+class Visible:
+    """What names in the SQL may resolve to, as PostgreSQL resolves them under the pinned
+    `search_path` (pg_catalog, then the shown `schemas` in order): the tables shown; every
+    relation of those schemas, hidden ones included, so that a bare name is checked against
+    the table PostgreSQL would really pick; the names of the functions those schemas define
+    (they are not the built-ins they may shadow); and the functions the operator allowed."""
+
+    tables: Collection[tuple[str, str]]
+    schemas: Sequence[str] = ()
+    relations: Collection[tuple[str, str]] = frozenset()
+    functions: Collection[str] = frozenset()
+    allowed_functions: Collection[str] = frozenset()
 
 
 @dataclass
@@ -121,12 +63,24 @@ class SqlCheck:
     tables: list[str] = field(default_factory=list)
 
 
-def check_sql(sql: str, known_tables: Collection[tuple[str, str]] | None = None) -> SqlCheck:
+def check_sql(
+    sql: str,
+    known: Collection[tuple[str, str]] | Visible | None = None,
+    *,
+    max_chars: int | None = None,
+) -> SqlCheck:
     """Parses with PostgreSQL's dialect and reports every problem found.
 
-    `known_tables` holds the (schema, table) pairs the service may show; None skips that check.
-    A statement that does not parse is never let through.
+    `known` holds the (schema, table) pairs the service may show, or all a `Visible` says;
+    None skips the table check. A statement that does not parse is never let through, nor one
+    longer than `max_chars`.
     """
+    if max_chars is not None and len(sql) > max_chars:
+        return SqlCheck(
+            valid=False,
+            problems=[_problem("too_long", f"the SQL has {len(sql)} characters, over {max_chars}")],
+        )
+    visible = known if isinstance(known, Visible) else Visible(known or ())
     try:
         statements = _parse(sql)
     except SqlglotError as exc:
@@ -141,9 +95,9 @@ def check_sql(sql: str, known_tables: Collection[tuple[str, str]] | None = None)
         )
     tables: set[tuple[str, ...]] = set()
     for statement in statements:
-        problems.extend(_statement_problems(statement))
+        problems.extend(_statement_problems(statement, visible))
         tables.update(_table_references(statement))
-    problems.extend(_table_problems(tables, known_tables))
+    problems.extend(_table_problems(tables, visible if known is not None else None))
     problems = _unique(problems)
     return SqlCheck(
         valid=not problems, problems=problems, tables=sorted(".".join(t) for t in tables)
@@ -187,7 +141,7 @@ def _has_unicode_identifier(tokens: list[Token]) -> bool:
     )
 
 
-def _statement_problems(statement: exp.Expr) -> Iterator[SqlProblem]:
+def _statement_problems(statement: exp.Expr, visible: Visible) -> Iterator[SqlProblem]:
     if not _is_read_query(statement):
         yield _problem(
             "not_read_only",
@@ -195,10 +149,10 @@ def _statement_problems(statement: exp.Expr) -> Iterator[SqlProblem]:
             f"found {_kind(statement)}",
         )
     for node in statement.walk():
-        yield from _node_problems(node, is_root=node is statement)
+        yield from _node_problems(node, visible, is_root=node is statement)
 
 
-def _node_problems(node: exp.Expr, *, is_root: bool) -> Iterator[SqlProblem]:
+def _node_problems(node: exp.Expr, visible: Visible, *, is_root: bool) -> Iterator[SqlProblem]:
     if isinstance(node, exp.DML) and not is_root:
         yield _problem("data_modifying_cte", f"{_kind(node)} inside a query modifies data")
     elif _is_non_read_cte(node):
@@ -208,7 +162,15 @@ def _node_problems(node: exp.Expr, *, is_root: bool) -> Iterator[SqlProblem]:
     elif isinstance(node, exp.Lock):
         yield _problem("locking_clause", "FOR UPDATE/SHARE locks rows, which needs write access")
     elif isinstance(node, exp.Func):
-        yield from _function_problems(node)
+        yield from _function_problems(node, visible)
+    elif isinstance(node, exp.DataType):
+        yield from _type_problems(node)
+    elif isinstance(node, exp.Operator):
+        yield _problem("forbidden_function", "OPERATOR(...) may name a user-defined operator")
+    elif _is_session_keyword(node):
+        yield _problem(
+            "forbidden_function", f"{node.name.lower()} is not allowed: it tells the session's role"
+        )
 
 
 def _is_non_read_cte(node: exp.Expr) -> bool:
@@ -232,22 +194,242 @@ def _kind(node: exp.Expr) -> str:
     return node.key.upper()
 
 
-def _function_problems(func: exp.Func) -> Iterator[SqlProblem]:
-    # Functions sqlglot does not know are exp.Anonymous; known ones are named by their class.
-    name = (func.name if isinstance(func, exp.Anonymous) else func.sql_name()).lower()
-    for reason, prefixes in _FORBIDDEN_FUNCTIONS:
-        if name.startswith(prefixes):
-            yield _problem("forbidden_function", f"{name}() is not allowed: {reason}")
+def _function_problems(func: exp.Func, visible: Visible) -> Iterator[SqlProblem]:
+    # Operators (AND, ||, LIKE, @>, ...) resolve to the built-ins with pg_catalog searched first.
+    if isinstance(func, _SYNTAX):
+        return
+    name, schema = _function_name(func)
+    written = f"{schema}.{name}" if schema else name
+    if written in visible.allowed_functions or (
+        not schema and any(f"{s}.{name}" in visible.allowed_functions for s in visible.schemas)
+    ):
+        return
+    if schema not in (None, "pg_catalog") or name not in functions.ALLOWED:
+        yield _problem(
+            "forbidden_function",
+            f"{written}() is not allowed: only the built-in functions of analytic SQL are "
+            "(README: SQL safety); an operator may allow others (TXT2SQL_ALLOWED_FUNCTIONS)",
+        )
+    elif schema is None and name in visible.functions:
+        yield _problem(
+            "forbidden_function",
+            f"{name}() is also defined in a shown schema, so it may not be the built-in; "
+            f"write pg_catalog.{name}() for the built-in",
+        )
+    elif name in functions.BOUNDED:
+        yield from _bound_problems(name, func)
+
+
+# Expressions that sqlglot models as functions but that are syntax, not a call: operators,
+# casts (their type is checked), CASE, ARRAY[...], EXISTS, ANY/ALL, intervals.
+_SYNTAX = (
+    exp.Binary,
+    exp.Unary,
+    exp.Connector,
+    exp.Predicate,
+    exp.Cast,
+    exp.Case,
+    exp.If,
+    exp.Array,
+    exp.Exists,
+    exp.Any,
+    exp.All,
+    exp.Interval,
+    exp.Collate,
+    exp.Bracket,
+)
+
+
+def _function_name(func: exp.Func) -> tuple[str, str | None]:
+    """The name PostgreSQL will call, and the schema it is qualified with (None: bare)."""
+    if isinstance(func, exp.Anonymous):
+        name = func.name.translate(_FOLD)
+    else:
+        name = _TYPED.get(type(func), func.sql_name().lower())
+    parent = func.parent
+    if isinstance(parent, exp.Dot) and parent.expression is func:
+        qualifier = parent.this
+        schema = qualifier.name if isinstance(qualifier, exp.Expr) else str(qualifier)
+        return name, schema.translate(_FOLD)
+    return name, None
+
+
+def _typed_functions() -> dict[type[exp.Expr], str]:
+    """sqlglot's class for each allowed name it knows (`lower` → exp.Lower): a typed node is
+    allowed by its class. A class that a forbidden name also parses to is never in here."""
+    typed: dict[type[exp.Expr], str] = {}
+    for name in sorted(functions.ALLOWED):
+        for form in (name, f"{name}()", f"{name}(1)", f"{name}(1, 1)", f"{name}('a', 1, 1)"):
+            try:
+                sql = f"SELECT {form}"
+                node = _POSTGRES.parser().parse(_POSTGRES.tokenize(sql), sql)[0]
+            except SqlglotError:
+                continue
+            selected = node.expressions[0] if node and node.expressions else None
+            if isinstance(selected, exp.Func) and not isinstance(selected, exp.Anonymous):
+                typed.setdefault(type(selected), name)
+    return typed
+
+
+_TYPED = _typed_functions()
+
+
+def _bound_problems(name: str, func: exp.Func) -> Iterator[SqlProblem]:
+    """repeat, lpad and rpad make as many characters as their count argument says, and
+    generate_series as many rows as its bounds: both must be literals within the limits.
+    current_setting reads only the settings of how values are shown."""
+    arguments = [func.this, *func.expressions] if func.this is not None else func.expressions
+    arguments = [
+        a
+        for a in (
+            *arguments,
+            *(v for k, v in func.args.items() if k not in ("this", "expressions")),
+        )
+        if isinstance(a, exp.Expr)
+    ]
+    if name in ("repeat", "lpad", "rpad"):
+        count = _literal_number(
+            func.args.get("times") or func.args.get("length") or func.expression
+        )
+        if count is None or count > functions.MAX_TEXT_CHARS:
+            yield _problem(
+                "forbidden_function",
+                f"{name}() needs a literal length of at most {functions.MAX_TEXT_CHARS}",
+            )
+    elif name == "current_setting":
+        setting = func.expressions[0] if func.expressions else func.this
+        if not (
+            isinstance(setting, exp.Literal)
+            and setting.is_string
+            and setting.this.lower() in functions.READABLE_SETTINGS
+        ):
+            yield _problem(
+                "forbidden_function",
+                "current_setting() may only read how values are shown: "
+                + ", ".join(sorted(functions.READABLE_SETTINGS)),
+            )
+    elif name == "generate_series":
+        rows = _series_rows(func)
+        if rows is None or rows > functions.MAX_SERIES_ROWS:
+            yield _problem(
+                "forbidden_function",
+                "generate_series() needs literal bounds that make at most "
+                f"{functions.MAX_SERIES_ROWS} rows",
+            )
+
+
+def _literal_number(node: object) -> float | None:
+    if isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Neg):
+        inner = _literal_number(node.this)
+        return None if inner is None else -inner
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            return float(node.this)
+        except ValueError:
+            return None
+    return None
+
+
+def _series_rows(func: exp.Func) -> float | None:
+    start = _literal_number(func.args.get("start"))
+    end = _literal_number(func.args.get("end"))
+    step_node = func.args.get("step")
+    step = 1.0 if step_node is None else _literal_number(step_node)
+    if start is not None and end is not None and step:
+        return max(0.0, (end - start) / step + 1)
+    return _date_series_rows(func)
+
+
+def _date_series_rows(func: exp.Func) -> float | None:
+    start, end = _literal_date(func.args.get("start")), _literal_date(func.args.get("end"))
+    step = _interval_seconds(func.args.get("step"))
+    if start is None or end is None or not step:
+        return None
+    return max(0.0, (end - start).total_seconds() / step + 1)
+
+
+def _literal_date(node: object) -> datetime | None:
+    if isinstance(node, exp.Cast):
+        node = node.this
+    if isinstance(node, exp.Literal) and node.is_string:
+        try:
+            return datetime.fromisoformat(node.this)
+        except ValueError:
+            return None
+    return None
+
+
+_UNIT_SECONDS = {
+    "second": 1,
+    "minute": 60,
+    "hour": 3600,
+    "day": 86400,
+    "week": 7 * 86400,
+    "month": 28 * 86400,  # the shortest: the count is an upper bound
+    "year": 365 * 86400,
+}
+
+
+def _interval_seconds(node: object) -> float | None:
+    if isinstance(node, exp.Cast):
+        node = node.this
+    text: str | None = None
+    if isinstance(node, exp.Interval):
+        unit = node.args.get("unit")
+        text = f"{node.this.name} {unit.name if unit is not None else ''}"
+    elif isinstance(node, exp.Literal) and node.is_string:
+        text = node.this
+    if text is None:
+        return None
+    parts = text.lower().split()
+    if len(parts) != 2:
+        return None
+    amount, unit = parts
+    unit = unit.rstrip("s")
+    try:
+        seconds = float(amount) * _UNIT_SECONDS[unit]
+    except (ValueError, KeyError):
+        return None
+    return seconds if seconds > 0 else None
+
+
+def _type_problems(node: exp.DataType) -> Iterator[SqlProblem]:
+    # reg* types turn names into oids: a cast probes for tables and functions it may not see.
+    if isinstance(node, exp.ObjectIdentifier) or node.sql("postgres").lower().startswith(
+        ("reg", "pg_")
+    ):
+        yield _problem(
+            "forbidden_function",
+            f"a cast to {node.sql('postgres')} looks up the catalog, which is not shown",
+        )
+
+
+# Keywords sqlglot reads as columns, which PostgreSQL reads as the session's role or database
+# (a column of that name would have to be quoted).
+_SESSION_KEYWORDS = frozenset({"user", "current_role", "current_catalog"})
+
+
+def _is_session_keyword(node: exp.Expr) -> bool:
+    return (
+        isinstance(node, exp.Column)
+        and not node.table
+        and isinstance(node.this, exp.Identifier)
+        and not node.this.quoted
+        and node.name.lower() in _SESSION_KEYWORDS
+    )
 
 
 def _table_references(statement: exp.Expr) -> Iterator[tuple[str, ...]]:
     """Yields each table as its normalized name parts; CTE references and functions are skipped."""
+    scopes = _CteScopes()
     for table in statement.find_all(exp.Table):
         identifiers = [part for part in table.parts if isinstance(part, exp.Identifier)]
         if not identifiers or len(identifiers) != len(table.parts):
             continue  # a function in FROM (pg_sleep(1), generate_series(...)): the function rule
         names = tuple(_normalize(identifier) for identifier in identifiers)
-        if len(names) == 1 and _refers_to_cte(table, names[0]):
+        if len(names) == 1 and scopes.refers_to_cte(table, names[0]):
             continue
         yield names
 
@@ -256,48 +438,54 @@ def _normalize(identifier: exp.Identifier) -> str:
     return identifier.name if identifier.quoted else identifier.name.translate(_FOLD)
 
 
-def _refers_to_cte(table: exp.Table, name: str) -> bool:
+class _CteScopes:
     """Follows PostgreSQL's scoping, so `WITH pg_authid AS (SELECT * FROM pg_authid) ...` still
     sees the catalog inside the CTE: a CTE is visible in its query's body, in later siblings, and
-    with RECURSIVE in every sibling including itself; outer queries' CTEs are visible too."""
-    child: exp.Expr = table
-    parent = table.parent
-    while parent is not None:
-        if name in _cte_names(_visible_ctes(parent, child)):
-            return True
-        child, parent = parent, parent.parent
-    return False
+    with RECURSIVE in every sibling including itself; outer queries' CTEs are visible too.
+
+    Each WITH's names and positions are indexed once, so a check is linear in the SQL's size
+    (looking them up anew for every table was quadratic: 2,500 CTEs took seconds)."""
+
+    def __init__(self) -> None:
+        self._indexed: dict[int, tuple[dict[int, int], dict[str, int]]] = {}
+
+    def refers_to_cte(self, table: exp.Table, name: str) -> bool:
+        child: exp.Expr = table
+        parent = table.parent
+        while parent is not None:
+            if self._visible(parent, child, name):
+                return True
+            child, parent = parent, parent.parent
+        return False
+
+    def _visible(self, parent: exp.Expr, child: exp.Expr, name: str) -> bool:
+        if isinstance(parent, exp.With):
+            positions, names = self._index(parent)
+            index = names.get(name)
+            return index is not None and (parent.recursive or index < positions.get(id(child), 0))
+        with_ = parent.args.get("with_")
+        return isinstance(with_, exp.With) and with_ is not child and name in self._index(with_)[1]
+
+    def _index(self, with_: exp.With) -> tuple[dict[int, int], dict[str, int]]:
+        key = id(with_)
+        if key not in self._indexed:
+            positions = {id(cte): i for i, cte in enumerate(with_.expressions)}
+            names: dict[str, int] = {}
+            for i, cte in enumerate(with_.expressions):
+                alias = cte.args.get("alias")
+                if isinstance(alias, exp.TableAlias) and isinstance(alias.this, exp.Identifier):
+                    names.setdefault(_normalize(alias.this), i)
+            self._indexed[key] = (positions, names)
+        return self._indexed[key]
 
 
-def _visible_ctes(parent: exp.Expr, child: exp.Expr) -> list[exp.Expr]:
-    if isinstance(parent, exp.With):
-        ctes: list[exp.Expr] = parent.expressions
-        if parent.recursive:
-            return ctes
-        position = next((i for i, cte in enumerate(ctes) if cte is child), 0)
-        return ctes[:position]
-    with_ = parent.args.get("with_")
-    return with_.expressions if isinstance(with_, exp.With) and with_ is not child else []
-
-
-def _cte_names(ctes: list[exp.Expr]) -> set[str]:
-    aliases = (cte.args.get("alias") for cte in ctes)
-    return {
-        _normalize(alias.this)
-        for alias in aliases
-        if isinstance(alias, exp.TableAlias) and isinstance(alias.this, exp.Identifier)
-    }
-
-
-def _table_problems(
-    tables: set[tuple[str, ...]], known_tables: Collection[tuple[str, str]] | None
-) -> Iterator[SqlProblem]:
-    known_names = {name for _, name in known_tables or ()}
+def _table_problems(tables: set[tuple[str, ...]], visible: Visible | None) -> Iterator[SqlProblem]:
+    known_names = {name for _, name in visible.tables} if visible else set()
     for parts in sorted(tables):
         written = ".".join(parts)
         if _is_forbidden_table(parts):
             yield _problem("forbidden_table", f"{written} is a system catalog, not business data")
-        elif known_tables is not None and not _is_known(parts, known_tables, known_names):
+        elif visible is not None and not _is_known(parts, visible, known_names):
             yield _problem("unknown_table", f"{written} is not a known table")
 
 
@@ -312,9 +500,16 @@ def _is_forbidden_table(parts: tuple[str, ...]) -> bool:
     return schema == "information_schema" or schema.startswith("pg_")
 
 
-def _is_known(
-    parts: tuple[str, ...], known_tables: Collection[tuple[str, str]], known_names: set[str]
-) -> bool:
-    if len(parts) == 1:
+def _is_known(parts: tuple[str, ...], visible: Visible, known_names: set[str]) -> bool:
+    if len(parts) == 2:
+        return (parts[0], parts[1]) in visible.tables
+    if len(parts) != 1:
+        return False
+    if not visible.schemas:
         return parts[0] in known_names
-    return len(parts) == 2 and (parts[0], parts[1]) in known_tables
+    # As the pinned search_path resolves it: the first shown schema with a relation of that
+    # name, shown or hidden, is the one PostgreSQL reads.
+    for schema in visible.schemas:
+        if (schema, parts[0]) in visible.relations or (schema, parts[0]) in visible.tables:
+            return (schema, parts[0]) in visible.tables
+    return False

@@ -4,7 +4,7 @@ a cursor so that a huge result costs no more memory than the row cap."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,9 +12,11 @@ import asyncpg
 from pydantic import BaseModel, Field
 
 from txt2sql_api.sql.json_values import json_safe
-from txt2sql_api.sql.transaction import QueryLimits, failure_of, read_only
+from txt2sql_api.sql.transaction import Deadline, QueryLimits, failure_of, read_only
 
 if TYPE_CHECKING:
+    from asyncpg.cursor import Cursor
+
     from txt2sql_api.db.pool import ServicePool
 
 
@@ -35,33 +37,74 @@ class RowBatch:
     columns: list[ResultColumn] | None = field(default=None)
 
 
-async def run_query(pool: ServicePool, sql: str, limits: QueryLimits) -> AsyncIterator[RowBatch]:
-    """Streams the result in batches; the last event is `final`. Cancelling the consumer
-    cancels the query in the server (asyncpg sends a cancel request) and rolls back."""
-    async with read_only(pool, limits) as conn:
+# What the service pulls over the wire is bounded inside the SQL, whatever the rows' width:
+# a row wider than the byte cap comes back as NULL, and rows stop once the ones before them
+# have used the cap (the row that crosses it still comes, so the cut is seen). One fetch thus
+# holds at most twice `max_bytes` of row text, plus one row's width of framing.
+_BOUNDED = """
+SELECT x.*, w.width <= $1, w.running
+FROM (
+    SELECT q, width, sum(width) OVER (ROWS UNBOUNDED PRECEDING) AS running
+    FROM (SELECT q, octet_length(q::text) AS width FROM ({sql}) AS q OFFSET 0) AS measured
+) AS w
+LEFT JOIN LATERAL (SELECT (w.q).*) AS x ON w.width <= $1
+WHERE w.running - w.width < $1
+LIMIT $2
+"""
+
+
+def _bounded(sql: str) -> str:
+    # A trailing `;` or comment would end the subquery early: the parser saw one statement.
+    return _BOUNDED.format(sql=sql.rstrip().rstrip(";") + "\n")
+
+
+async def run_query(
+    pool: ServicePool, sql: str, limits: QueryLimits, deadline: Deadline | None = None
+) -> AsyncIterator[RowBatch]:
+    """Streams the result in batches; the last one is `final`. Every fetch runs under the
+    query's deadline; cancelling the consumer cancels the query in the server and rolls back."""
+    deadline = deadline or Deadline(limits.statement_timeout_seconds)
+    async with read_only(pool, limits, deadline) as conn:
         try:
-            statement = await conn.prepare(sql)
+            bounded = await deadline.within(conn.prepare(_bounded(sql)))
             columns = [
                 ResultColumn(name=attribute.name, type=attribute.type.name)
-                for attribute in statement.get_attributes()
+                for attribute in bounded.get_attributes()[:-2]  # the last two are the bounds'
             ]
+            cursor = await deadline.within(bounded.cursor(limits.max_bytes, limits.max_rows + 1))
             first = True
-            async for event in _batches(statement.cursor(prefetch=limits.batch_rows), limits):
+            async for batch in _batches(cursor, limits, deadline):
                 if first:
-                    event.columns, first = columns, False
-                yield event
+                    batch.columns, first = columns, False
+                yield batch
         except asyncpg.PostgresError as exc:
             raise failure_of(exc) from exc
 
 
+async def _records(
+    cursor: Cursor[asyncpg.Record], limits: QueryLimits, deadline: Deadline
+) -> AsyncIterator[tuple[tuple[object, ...] | None, int]]:
+    while True:
+        records = await deadline.within(cursor.fetch(limits.batch_rows))
+        for record in records:
+            *values, fits, running = record.values()
+            yield (tuple(values) if fits else None), running
+        if len(records) < limits.batch_rows:
+            return
+
+
 async def _batches(
-    records: AsyncIterable[asyncpg.Record], limits: QueryLimits
+    cursor: Cursor[asyncpg.Record], limits: QueryLimits, deadline: Deadline
 ) -> AsyncIterator[RowBatch]:
     batch: list[list[object]] = []
     sent = size = 0
     truncated = False
-    async for record in records:
-        row = [json_safe(value) for value in record.values()]
+    async for values, running in _records(cursor, limits, deadline):
+        if values is None or running > limits.max_bytes:
+            truncated = True  # a row too wide, or the SQL-side byte cap reached
+        if values is None:
+            break
+        row = [json_safe(value) for value in values]
         size += len(json.dumps(row, ensure_ascii=False))
         if sent + len(batch) >= limits.max_rows or size > limits.max_bytes:
             truncated = True

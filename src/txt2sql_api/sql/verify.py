@@ -4,24 +4,35 @@ model's SQL in an answer and a user's SQL in a taught example go through the sam
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 import asyncpg
 
 from txt2sql_api.db.pool import ServicePool
-from txt2sql_api.sql.guard import SqlCheck, SqlProblem, check_sql
-from txt2sql_api.sql.transaction import QueryFailed, QueryLimits, failure_of, read_only
+from txt2sql_api.sql.guard import SqlCheck, SqlProblem, Visible, check_sql
+from txt2sql_api.sql.transaction import (
+    Deadline,
+    QueryFailed,
+    QueryLimits,
+    failure_of,
+    read_only,
+)
 
 KnownTables = Collection[tuple[str, str]]
 
 
-async def explain(pool: ServicePool, sql: str, limits: QueryLimits) -> None:
-    """Plans the SQL without running it; raises QueryFailed with the database's reason."""
-    async with read_only(pool, limits) as conn:
+async def explain(
+    pool: ServicePool, sql: str, limits: QueryLimits, deadline: Deadline | None = None
+) -> None:
+    """Plans the SQL without running it; raises QueryFailed with the database's reason.
+    Planning is work too (constant expressions are evaluated): it runs under the deadline."""
+    deadline = deadline or Deadline(limits.statement_timeout_seconds)
+    async with read_only(pool, limits, deadline) as conn:
         try:
-            statement = await conn.prepare(f"EXPLAIN {sql}")
-            await statement.fetch()
+            statement = await deadline.within(conn.prepare(f"EXPLAIN {sql}"))
+            await deadline.within(statement.fetch())
         except asyncpg.PostgresError as exc:
             raise failure_of(exc) from exc
 
@@ -39,15 +50,33 @@ class Verified:
         return found
 
 
+# Longest the guard may take on one SQL text (in a worker thread, never on the event loop).
+CHECK_SECONDS = 2.0
+
+
+async def check_off_loop(sql: str, visible: Visible | KnownTables, max_chars: int) -> SqlCheck:
+    """The guard in a worker thread: parsing is CPU work that must not stall other requests."""
+    work = asyncio.to_thread(check_sql, sql, visible, max_chars=max_chars)
+    try:
+        return await asyncio.wait_for(work, CHECK_SECONDS)
+    except TimeoutError:
+        message = f"the SQL took longer than {CHECK_SECONDS:g} s to check; write it simpler"
+        return SqlCheck(valid=False, problems=[SqlProblem(code="too_complex", message=message)])
+
+
 async def verify_sql(
-    sql: str, known: KnownTables, pool: ServicePool, limits: QueryLimits
+    sql: str,
+    visible: Visible | KnownTables,
+    pool: ServicePool,
+    limits: QueryLimits,
+    deadline: Deadline | None = None,
 ) -> Verified:
     """The guard's findings; when it finds none, the planner's refusal if any."""
-    check = check_sql(sql, known)
+    check = await check_off_loop(sql, visible, limits.max_sql_chars)
     if not check.valid:
         return Verified(check)
     try:
-        await explain(pool, sql, limits)
+        await explain(pool, sql, limits, deadline)
     except QueryFailed as failure:
         return Verified(check, failure)
     return Verified(check)
@@ -55,12 +84,12 @@ async def verify_sql(
 
 @dataclass(frozen=True)
 class SqlVerifier:
-    """Checks SQL against the tables the service shows now."""
+    """Checks SQL against what the service shows now."""
 
     pool: ServicePool
     limits: QueryLimits
-    known_tables: Callable[[], Awaitable[KnownTables]]
+    visible: Callable[[], Awaitable[Visible | KnownTables]]
 
     async def problems(self, sql: str) -> list[SqlProblem]:
-        verified = await verify_sql(sql, await self.known_tables(), self.pool, self.limits)
+        verified = await verify_sql(sql, await self.visible(), self.pool, self.limits)
         return verified.problems
