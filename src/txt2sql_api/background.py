@@ -1,16 +1,29 @@
-"""One background job at a time (a schema load, a re-index), shared by whoever asks while it
-runs, logged if it fails, and cancelled and awaited when the lifespan ends."""
+"""Work off the event loop: one background job at a time (a schema load, a re-index), shared by
+whoever asks while it runs; and short CPU work of a request (parsing SQL) on one thread."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, Generic, TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, Generic, ParamSpec, TypeVar
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+# One thread: the work holds the GIL, so more threads would not make it faster, and asyncio's
+# default executor grows to as many threads as the host has cores plus four, never to shrink.
+_CPU = ThreadPoolExecutor(max_workers=1, thread_name_prefix="txt2sql-cpu")
+
+
+async def off_loop(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`work(*args, **kwargs)` on the CPU thread, so the event loop keeps serving others."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_CPU, partial(work, *args, **kwargs))
 
 
 class SingleFlight(Generic[T]):

@@ -103,8 +103,16 @@ async def test_a_link_table_is_added_to_join_two_chosen_tables(databases: Databa
     index = TableIndex(await _snapshot(url))
     pruned = index.select("每个客户买过哪些商品", BUDGET)
     reasons = {c.table: c.reasons for c in pruned.selection.tables}
-    assert set(reasons) == {"public.kh", "public.sp", "public.ls"}
+    assert set(list(reasons)[:3]) == {"public.kh", "public.sp", "public.ls"}
     assert reasons["public.ls"] == ["joins public.sp"]
+    # The whole schema fits the budget, so the table without evidence comes too, last.
+    assert list(reasons)[-1] == "public.qt"
+    assert reasons["public.qt"] == ["the whole schema fits the budget"]
+    # Where the whole does not fit, a table without evidence stays out.
+    whole = pruned.selection.schema_tokens
+    tight = index.select("每个客户买过哪些商品", SchemaBudget(whole - 5, 10))
+    assert {c.table for c in tight.selection.tables} == {"public.kh", "public.sp", "public.ls"}
     fallback = index.select("hello", SchemaBudget(tokens=6000, max_tables=1))
-    # Nothing matches: the most joined table first, then what it references.
-    assert [t.name for t in fallback.tables] == ["ls", "kh", "sp"]
+    # Nothing matches: the most joined table first, then what it references, then (the whole
+    # schema fits) the rest.
+    assert [t.name for t in fallback.tables] == ["ls", "kh", "sp", "qt"]

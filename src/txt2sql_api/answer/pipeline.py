@@ -19,6 +19,7 @@ from txt2sql_api.answer.events import (
 )
 from txt2sql_api.answer.fence_parser import SqlBlock, SqlStreamParser
 from txt2sql_api.answer.prompt import build_messages, repair_messages
+from txt2sql_api.background import off_loop
 from txt2sql_api.db.pool import DATABASE_ERRORS, ServicePool, database_unavailable
 from txt2sql_api.errors import ServiceError
 from txt2sql_api.examples.retriever import ExampleRetriever, Scored
@@ -34,7 +35,7 @@ from txt2sql_api.schema.cache import SchemaCache
 from txt2sql_api.schema.introspect import SchemaSnapshot
 from txt2sql_api.schema.pruning import Pruned, SchemaBudget
 from txt2sql_api.shutdown import ShutdownSignal
-from txt2sql_api.sql.guard import Visible
+from txt2sql_api.sql.guard import Visible, tables_of
 from txt2sql_api.sql.run import RowBatch, run_query
 from txt2sql_api.sql.transaction import Deadline, QueryFailed, QueryLimits
 from txt2sql_api.sql.verify import verify_sql
@@ -150,12 +151,15 @@ class Answerer:
             messages = repair_messages(messages, result.answer, reason)
 
     async def _context(self, question: str) -> tuple[Visible, Pruned, list[Scored]]:
-        """Every table the service shows (the guard's list), the ones the question needs (the
-        prompt's), and the most similar examples."""
+        """What the guard checks against, the tables the question needs (the prompt's), and
+        the most similar examples, whose SQL's tables join the question's candidates."""
         schema = await self.schema_cache.get()
         known = guard_view(schema.snapshot, self.limits, self.allowed_functions)
-        pruned = schema.index.select(question, self.schema_budget, explain=False)
         examples = await self.retriever.top_k(question, self.few_shot_k)
+        hints = await off_loop(_example_tables, examples)
+        pruned = schema.index.select(
+            question, self.schema_budget, explain=False, example_tables=hints
+        )
         return known, pruned, examples
 
     async def _attempt(
@@ -268,6 +272,11 @@ async def _parsed(chunks: AsyncIterator[LlmChunk]) -> AsyncGenerator[LlmChunk | 
                 yield piece
     for piece in parser.finish():
         yield piece
+
+
+def _example_tables(examples: list[Scored]) -> list[tuple[str, float]]:
+    """Each table of the examples' SQL, with the similarity of the example that names it."""
+    return [(table, scored.score) for scored in examples for table in tables_of(scored.example.sql)]
 
 
 def _rows_event(batch: RowBatch, number: int) -> RowsEvent:

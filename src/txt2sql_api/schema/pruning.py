@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from pydantic import BaseModel, Field
@@ -32,8 +32,17 @@ COLUMN_COMMENT_WEIGHT = 1.5
 COLUMN_NAME_WEIGHT = 1.0
 SINGLE_CHAR_FACTOR = 0.25
 VALUE_WEIGHT = 12.0
-# A table is a candidate when it scores at least this share of the best table's score.
+# A table in the SQL of a retrieved verified example, times the example's similarity.
+EXAMPLE_WEIGHT = 8.0
+# Tables scoring at least this share of the best table's score come first; the other tables
+# with evidence follow while the budget lasts.
 RELATIVE_CUTOFF = 0.35
+# How many more tables with evidence, per table chosen above the cutoff, may fill the budget
+# left: in a catalog of a thousand, a shared word is evidence for hundreds.
+MORE_WITH_EVIDENCE = 2
+# No table renders in fewer tokens: a catalog with more tables than the budget holds at this
+# rate cannot fit whole, and is not counted to find out.
+MIN_TABLE_TOKENS = 12
 MAX_JOIN_HOPS = 3
 PARENT_HOPS = 2
 
@@ -112,6 +121,9 @@ class _Candidate:
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     added: bool = False  # for another table's sake: to join it or to look its codes up
+    # Real evidence: a value, a term of two characters or more, a similar example's SQL; a
+    # lone shared character is not.
+    evidence: bool = False
 
 
 class TableIndex:
@@ -143,11 +155,22 @@ class TableIndex:
         # again, and rendering and tokenizing them was most of a question's pruning time.
         self._rendered: dict[int, str] = {}
         self._tokens: dict[int, int] = {}
+        self._whole_cost: int | None = None
+        self._terms_of: dict[int, list[tuple[str, frozenset[str]]]] = {}
+        # A bare table name as the pinned search path resolves it: the first schema with it.
+        self._by_bare_name: dict[str, int] = {}
+        for i, table in enumerate(self._tables):
+            self._by_bare_name.setdefault(table.name, i)
 
     def _idf(self, term: str) -> float:
         return math.log(1 + len(self._tables) / len(self._postings[term]))
 
-    def rank(self, question: str, matches: Iterable[ValueMatch]) -> list[_Candidate]:
+    def rank(
+        self,
+        question: str,
+        matches: Iterable[ValueMatch],
+        example_tables: Sequence[tuple[str, float]] = (),
+    ) -> list[_Candidate]:
         candidates: dict[int, _Candidate] = {}
         # Sorted: the same sums in the same order, so equal scores stay equal on every run.
         for term in sorted(set(text_terms(question))):
@@ -156,7 +179,9 @@ class TableIndex:
                 continue
             idf = self._idf(term)
             for i, weight in postings.items():
-                candidates.setdefault(i, _Candidate(i)).score += idf * weight
+                candidate = candidates.setdefault(i, _Candidate(i))
+                candidate.score += idf * weight
+                candidate.evidence |= len(term) > 1
         for match in matches:
             tables = {ref.table for ref in match.holders}
             for ref in match.holders:
@@ -165,24 +190,72 @@ class TableIndex:
                     candidate = candidates.setdefault(position, _Candidate(position))
                     candidate.score += VALUE_WEIGHT / len(tables)
                     candidate.reasons.append(f"value {match.value!r} in {ref.column}")
+                    candidate.evidence = True
+        seen: set[int] = set()
+        for name, similarity in example_tables:
+            position = self._resolve(name)
+            if position is None or position in seen:
+                continue  # the best example naming a table counts for it
+            seen.add(position)
+            candidate = candidates.setdefault(position, _Candidate(position))
+            candidate.score += EXAMPLE_WEIGHT * min(similarity, 1.0)
+            candidate.reasons.append(f"in the SQL of a similar example ({similarity:.2f})")
+            candidate.evidence = True
         return sorted(candidates.values(), key=lambda c: (-c.score, c.index))
 
-    def select(self, question: str, budget: SchemaBudget, *, explain: bool = True) -> Pruned:
-        """The tables for this question's prompt. `explain=False` leaves out the per-table
-        term reasons, which only a human reading `/v1/schema?question=` needs."""
+    def _resolve(self, name: str) -> int | None:
+        if "." in name:
+            return self._position.get(name)
+        return self._by_bare_name.get(name)
+
+    def select(
+        self,
+        question: str,
+        budget: SchemaBudget,
+        *,
+        explain: bool = True,
+        example_tables: Sequence[tuple[str, float]] = (),
+    ) -> Pruned:
+        """The tables for this question's prompt, recall first: every table when the whole
+        schema fits the budget (best-ranked first); else the tables with evidence (terms,
+        values, the tables of similar examples' SQL), with their joins, while the budget lasts.
+        `explain=False` leaves out the per-table term reasons, which only a human reading
+        `/v1/schema?question=` needs."""
         matches = self.snapshot.find_values(question)
-        ranked = self.rank(question, matches)
+        ranked = self.rank(question, matches, example_tables)
         if ranked:
             cutoff = ranked[0].score * RELATIVE_CUTOFF
-            chosen = [c for c in ranked if c.score >= cutoff][: budget.max_tables]
+            first = [c for c in ranked if c.score >= cutoff][: budget.max_tables]
         else:
             # Nothing matched: the best connected tables are the likeliest to be useful.
-            chosen = [
+            first = [
                 _Candidate(i, 0.0, ["no match: most joined tables first"])
                 for i in sorted(range(len(self._tables)), key=lambda i: -len(self._neighbours[i]))
             ][: budget.max_tables]
-        ordered = self._with_parents(self._with_joins(chosen))
-        return self._fit(question, ordered, matches, budget.tokens, explain)
+        ordered = self._with_parents(self._with_joins(first))
+        placed = {c.index for c in ordered}
+        # Then the other tables with evidence, so no budget is left unused while one waits; and
+        # when the whole schema fits, every table.
+        rest = [c for c in ranked if c.index not in placed and c.evidence][
+            : MORE_WITH_EVIDENCE * budget.max_tables
+        ]
+        if self._fits_whole(budget.tokens):
+            rest += self._remaining(placed | {c.index for c in rest})
+        return self._fit(question, ordered + rest, matches, budget.tokens, explain)
+
+    def _fits_whole(self, budget_tokens: int) -> bool:
+        if len(self._tables) * MIN_TABLE_TOKENS > budget_tokens:
+            return False
+        if self._whole_cost is None:
+            self._whole_cost = sum(self._cost(i) for i in range(len(self._tables)))
+        return self._whole_cost <= budget_tokens
+
+    def _remaining(self, placed: set[int]) -> list[_Candidate]:
+        return [
+            _Candidate(i, reasons=["the whole schema fits the budget"])
+            for i in range(len(self._tables))
+            if i not in placed
+        ]
 
     def _with_joins(self, chosen: list[_Candidate]) -> list[_Candidate]:
         """The chosen tables in rank order, each preceded by the tables that join it to the
@@ -268,6 +341,8 @@ class TableIndex:
         sent: list[int] = []
         choices: list[TableChoice] = []
         for candidate in ordered:
+            if budget_tokens - spent < MIN_TABLE_TOKENS:
+                break  # full: no table fits any more
             table = self._tables[candidate.index]
             cost = self._cost(candidate.index) + sum(
                 count_fragment_tokens(f", {ref.table}.{ref.column}")
@@ -284,7 +359,7 @@ class TableIndex:
                     table=table.qualified_name,
                     score=round(candidate.score, 3),
                     reasons=candidate.reasons
-                    + (self._term_reasons(question, table) if explain else []),
+                    + (self._term_reasons(question, candidate.index) if explain else []),
                     sent=fits,
                 )
             )
@@ -309,10 +384,19 @@ class TableIndex:
         )
         return Pruned(tables, told, selection, text)
 
-    def _term_reasons(self, question: str, table: Table) -> list[str]:
+    def _term_reasons(self, question: str, index: int) -> list[str]:
         """Which of the question's terms matched where, for a human reading `/v1/schema`."""
         wanted = set(text_terms(question))
         found: dict[str, set[str]] = defaultdict(set)
-        for where, text, _ in _fields(table):
-            found[where].update(t for t in text_terms(text) if t in wanted and len(t) > 1)
+        for where, terms in self._field_terms(index):
+            found[where].update(terms & wanted)
         return [f"{where}: {' '.join(sorted(terms))}" for where, terms in found.items() if terms]
+
+    def _field_terms(self, index: int) -> list[tuple[str, frozenset[str]]]:
+        """A table's places and their terms of two characters or more, made once."""
+        if index not in self._terms_of:
+            self._terms_of[index] = [
+                (where, frozenset(t for t in text_terms(text) if len(t) > 1))
+                for where, text, _ in _fields(self._tables[index])
+            ]
+        return self._terms_of[index]

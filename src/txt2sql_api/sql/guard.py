@@ -16,6 +16,7 @@ import string
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from pydantic import BaseModel
 from sqlglot import exp
@@ -513,3 +514,15 @@ def _is_known(parts: tuple[str, ...], visible: Visible, known_names: set[str]) -
         if (schema, parts[0]) in visible.relations or (schema, parts[0]) in visible.tables:
             return (schema, parts[0]) in visible.tables
     return False
+
+
+@lru_cache(maxsize=4096)
+def tables_of(sql: str) -> tuple[str, ...]:
+    """The tables a SQL text reads, as written (CTEs left out); none when it does not parse.
+    Cached: the same verified examples come back for question after question."""
+    try:
+        statements = _parse(sql)
+    except (SqlglotError, RecursionError):
+        return ()
+    found = {".".join(parts) for statement in statements for parts in _table_references(statement)}
+    return tuple(sorted(found))

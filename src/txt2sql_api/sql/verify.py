@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from txt2sql_api.background import off_loop
 from txt2sql_api.db.pool import ServicePool
 from txt2sql_api.sql.guard import SqlCheck, SqlProblem, Visible, check_sql
 from txt2sql_api.sql.transaction import (
@@ -56,7 +57,7 @@ CHECK_SECONDS = 2.0
 
 async def check_off_loop(sql: str, visible: Visible | KnownTables, max_chars: int) -> SqlCheck:
     """The guard in a worker thread: parsing is CPU work that must not stall other requests."""
-    work = asyncio.to_thread(check_sql, sql, visible, max_chars=max_chars)
+    work = off_loop(check_sql, sql, visible, max_chars=max_chars)
     try:
         return await asyncio.wait_for(work, CHECK_SECONDS)
     except TimeoutError:
