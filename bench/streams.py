@@ -118,9 +118,12 @@ async def one_stream(session: aiohttp.ClientSession, url: str) -> Stream:
                 return Stream(started, 0.0, 0.0, False)
             async for line in response.content:
                 if line.startswith(b"event:"):
-                    if not names:
+                    name = line[6:].strip()
+                    # The model's first words: the `context` event before them comes from
+                    # the service alone, and the seed's and the floor's streams have none.
+                    if name == b"thinking" and not first:
                         first = time.perf_counter() - start
-                    names.append(line[6:].strip())
+                    names.append(name)
     except (aiohttp.ClientError, TimeoutError):
         return Stream(started, 0.0, 0.0, False)
     ok = bool(names) and names[-1] == b"done" and b"error" not in names and b"sql" in names

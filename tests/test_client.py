@@ -13,6 +13,7 @@ from httpx_sse import ServerSentEvent
 from tests.helpers.app import settings_for
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 from txt2sql_api.answer.events import (
+    ContextEvent,
     DoneEvent,
     ErrorEvent,
     RowsEvent,
@@ -62,7 +63,7 @@ async def test_async_client_yields_the_server_event_models(
     events = await collect(client, QUESTION, execute=True)
 
     kinds = [type(event) for event in events]
-    assert kinds[0] is ThinkingEvent
+    assert kinds[:2] == [ContextEvent, ThinkingEvent]
     assert kinds[-4:] == [SqlEvent, UsageEvent, RowsEvent, DoneEvent]
     sql, rows = events[-4], events[-2]
     assert isinstance(sql, SqlEvent) and sql.sql == SQL and sql.valid
@@ -107,7 +108,8 @@ def test_sync_client_against_a_real_server(demo_server: str, standin: DashScopeS
     with Txt2SqlClient(demo_server) as client, client.ask(QUESTION) as events:
         received = list(events)
     assert [type(e) for e in received[-3:]] == [SqlEvent, UsageEvent, DoneEvent]
-    assert all(isinstance(e, ThinkingEvent) for e in received[:-3])
+    assert isinstance(received[0], ContextEvent)
+    assert all(isinstance(e, ThinkingEvent) for e in received[1:-3])
 
 
 def test_sync_client_refusal(demo_server: str) -> None:
@@ -124,8 +126,8 @@ def test_leaving_the_ask_block_early_stops_the_model(
     standin.push(Script(reasoning="想" * 400, content=ANSWER, chunk_size=2, gap=0.02))
     with Txt2SqlClient(demo_server) as client:
         with client.ask(QUESTION) as events:
-            first = next(events)
-        assert isinstance(first, ThinkingEvent)
+            context, first = next(events), next(events)
+        assert isinstance(context, ContextEvent) and isinstance(first, ThinkingEvent)
         standin.wait_for(lambda s: s.aborted == 1, timeout=10)
     assert standin.completed == 0
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -72,6 +73,10 @@ class Settings(BaseSettings):
     )
     schema_max_tables: int = Field(
         default=10, ge=1, description="Most tables chosen for a question (before join tables)."
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Time zone of the question's relative dates (今天, 上个月, last week).",
     )
     max_question_chars: int = Field(default=2000, ge=1, description="Longest accepted question.")
     few_shot_k: int = Field(default=5, ge=0, description="Examples put into the prompt.")
@@ -239,6 +244,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=65536, ge=1, description="Largest request body; past it a 413."
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name: Asia/Shanghai)") from exc
+        return value
 
     @property
     def examples_database_url(self) -> str | None:

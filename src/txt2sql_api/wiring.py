@@ -77,6 +77,7 @@ async def _database(stack: AsyncExitStack, settings: Settings, state: AppState) 
         few_shot_k=settings.few_shot_k,
         repair_rounds=settings.repair_rounds,
         allowed_functions=settings.allowed_functions,
+        timezone=settings.timezone,
     )
     answers = RecentAnswers(meta_pool, AnswerLimits.from_settings(settings))
 

@@ -28,7 +28,7 @@ async def test_demo_question_streams_thinking_then_sql_then_usage_then_done(
     order = names(events)
     assert order[-1] == "done"
     assert order.count("sql") == 1
-    assert order[0] == "thinking"
+    assert order[:2] == ["context", "thinking"]
     assert order.index("sql") < order.index("usage")
     assert "".join(d["delta"] for d in of(events, "thinking")).strip() == ANSWER.split("\n")[0]
     assert all("```" not in d["delta"] for d in of(events, "thinking"))
@@ -212,7 +212,7 @@ async def test_mid_stream_upstream_error_keeps_what_was_sent_then_errors(
     async with make_client(settings_for(demo_db)) as client:
         events = await collect(client, json={"question": DEMO_QUESTION})
     assert names(events)[-2:] == ["error", "done"]
-    assert names(events)[0] == "thinking"
+    assert names(events)[:2] == ["context", "thinking"]
     assert of(events, "error")[0]["code"] == "upstream_unavailable"
     assert of(events, "sql") == []
     assert len(standin.requests) == 1  # text had reached the client: never repeated
@@ -313,3 +313,31 @@ async def test_proxies_are_told_not_to_buffer_and_idle_streams_get_heartbeats(
             raw = "".join([text async for text in response.aiter_text()])
     # While the model is silent, comment lines keep the connection alive, before any event.
     assert raw.index(": ping") < raw.index("event: thinking")
+
+
+async def test_a_context_event_tells_what_the_model_is_shown_before_each_attempt(
+    demo_db: str, standin: DashScopeStandIn, make_client: ClientFactory
+) -> None:
+    question = "上个月沈塘桥站的进站量"
+    standin.push(
+        Script(content="查询。\n```sql\nSELECT zhanming FROM dtzpt\n```"),
+        Script(content=ANSWER),
+    )
+    async with make_client(settings_for(demo_db)) as client:
+        events = await collect(client, json={"question": question, "execute": True})
+    order = names(events)
+    contexts = of(events, "context")
+    assert [c["attempt"] for c in contexts] == [1, 2]
+    assert order[0] == "context" and order.index("context", 1) < order.index(
+        "sql", order.index("sql") + 1
+    )
+    first = contexts[0]
+    tables = {t["table"]: t for t in first["tables"]}
+    assert "public.dtzpt" in tables and "public.zdkl_rtj" in tables
+    assert any("沈塘桥" in reason for reason in tables["public.dtzpt"]["reasons"])
+    assert {"value": "沈塘桥", "columns": ["public.dtzpt.zdmc"]} in first["values"]
+    assert [d["text"] for d in first["dates"]] == ["上个月"]
+    assert first["examples"] and all(
+        {"id", "question", "score"} <= set(e) for e in first["examples"]
+    )
+    assert 0 < first["schema_tokens"] <= 4000

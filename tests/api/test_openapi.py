@@ -15,7 +15,15 @@ from txt2sql_api.answer.events import EVENT_TYPES
 from txt2sql_api.api.openapi import EXAMPLE_STREAM
 from txt2sql_api.client import decode
 
-EVENT_SCHEMAS = ["ThinkingEvent", "SqlEvent", "RowsEvent", "UsageEvent", "ErrorEvent", "DoneEvent"]
+EVENT_SCHEMAS = [
+    "ContextEvent",
+    "ThinkingEvent",
+    "SqlEvent",
+    "RowsEvent",
+    "UsageEvent",
+    "ErrorEvent",
+    "DoneEvent",
+]
 
 
 @pytest.fixture
@@ -33,6 +41,7 @@ def test_every_event_is_a_named_schema(document: dict[str, Any]) -> None:
     for name in EVENT_SCHEMAS:
         assert schemas[name]["type"] == "object", name
     assert {schemas[name]["x-sse-event"] for name in EVENT_SCHEMAS} == {
+        "context",
         "thinking",
         "sql",
         "rows",

@@ -223,6 +223,12 @@ def test_thinking_streams_in_before_the_sql_then_the_rows_show(
     assert shown == expected and len(expected) > 5
     assert text(page, "row-count") == f"{len(expected)} rows"
     assert "tokens in" in text(page, "usage")
+    # What the model was shown, folded under the answer until opened.
+    box = page.find_element(By.ID, "context-box")
+    assert box.is_displayed() and box.get_attribute("open") is None
+    box.find_element(By.TAG_NAME, "summary").click()
+    items = [li.text for li in page.find_elements(By.CSS_SELECTOR, "#context li")]
+    assert items[0].startswith("attempt 1: ") and any("public.dtzpt" in i for i in items)
 
     # After `done` the page closed its EventSource, so the browser never asks again.
     assert all_sources_closed(page)

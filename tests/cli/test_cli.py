@@ -174,3 +174,38 @@ def test_model_text_cannot_drive_the_terminal() -> None:
     )
     assert "\x1b[2J" not in screen and "\x1b]0;" not in screen
     assert "[bold red]清屏[/bold red]" in screen
+
+
+def test_verbose_shows_what_the_model_is_shown() -> None:
+    import io
+    from datetime import date
+
+    from txt2sql_api.answer.events import (
+        ContextDate,
+        ContextEvent,
+        ContextExample,
+        ContextTable,
+        ContextValue,
+    )
+    from txt2sql_api.cli.render import PlainRenderer
+
+    event = ContextEvent(
+        tables=[ContextTable(table="public.dtzpt", score=12.0, reasons=["value '沈塘桥' in zdmc"])],
+        values=[ContextValue(value="沈塘桥", columns=["public.dtzpt.zdmc"])],
+        dates=[ContextDate(text="上个月", start=date(2026, 11, 1), end=date(2026, 12, 1))],
+        examples=[ContextExample(id=7, question="沈塘桥站有几个出口", score=0.91)],
+        schema_tokens=321,
+    )
+    quiet, loud = io.StringIO(), io.StringIO()
+    PlainRenderer(quiet, io.StringIO()).show(event)
+    verbose = PlainRenderer(loud, io.StringIO())
+    verbose.verbose = True
+    verbose.show(event)
+    assert quiet.getvalue() == ""
+    assert loud.getvalue().splitlines() == [
+        "-- context (attempt 1, 321 schema tokens):",
+        "--   table public.dtzpt (12): value '沈塘桥' in zdmc",
+        "--   value '沈塘桥' in public.dtzpt.zdmc",
+        "--   date 上个月 = 2026-11-01 <= t < 2026-12-01",
+        "--   example #7 (0.91): 沈塘桥站有几个出口",
+    ]

@@ -106,8 +106,9 @@ def test_a_client_that_hangs_up_stops_the_upstream_call(
     standin.push(Script(content=ANSWER * 20, chunk_size=2, gap=0.05))
     with httpx.Client(base_url=server, timeout=30) as client:
         with connect_sse(client, "POST", "/v1/ask", json={"question": QUESTION}) as source:
-            first = next(source.iter_sse())
-    assert first.event == "thinking"
+            events = source.iter_sse()
+            context, first = next(events), next(events)
+    assert (context.event, first.event) == ("context", "thinking")
     standin.wait_for(lambda s: s.aborted == 1, timeout=5)
     assert standin.completed == 0
 

@@ -5,6 +5,7 @@ The same models are used to document the stream in OpenAPI and to decode it in c
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
@@ -20,6 +21,45 @@ class StreamEvent(BaseModel):
 _ATTEMPT = Field(
     default=1, ge=1, description="1 for the first answer, 2 for the repair after a failed SQL."
 )
+
+
+class ContextTable(BaseModel):
+    table: str
+    score: float = Field(description="Relevance to the question; 0 for a table added to join.")
+    reasons: list[str] = Field(description="Why it was chosen: values, examples, joins, fit.")
+    columns_left_out: int = Field(
+        default=0, description="Columns not shown (0: tables are sent whole)."
+    )
+
+
+class ContextValue(BaseModel):
+    value: str
+    columns: list[str] = Field(description="`schema.table.column` holding the value.")
+
+
+class ContextDate(BaseModel):
+    text: str = Field(description="The question's words, e.g. 上个月.")
+    start: date = Field(description="First day of the range.")
+    end: date = Field(description="The day after the range (the range is start <= t < end).")
+
+
+class ContextExample(BaseModel):
+    id: int
+    question: str
+    score: float = Field(description="Similarity to the question.")
+
+
+class ContextEvent(StreamEvent):
+    """What the model is shown for this attempt, before its first `thinking`: the tables and
+    why, the database values and dates found in the question, the verified examples."""
+
+    event_name: ClassVar[str] = "context"
+    tables: list[ContextTable]
+    values: list[ContextValue] = Field(default_factory=list)
+    dates: list[ContextDate] = Field(default_factory=list)
+    examples: list[ContextExample] = Field(default_factory=list)
+    schema_tokens: int = Field(description="Qwen tokens of the schema part of the prompt.")
+    attempt: int = _ATTEMPT
 
 
 class ThinkingEvent(StreamEvent):
@@ -76,6 +116,7 @@ class DoneEvent(StreamEvent):
 
 
 EVENT_TYPES: tuple[type[StreamEvent], ...] = (
+    ContextEvent,
     ThinkingEvent,
     SqlEvent,
     RowsEvent,

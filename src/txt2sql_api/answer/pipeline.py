@@ -8,8 +8,16 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Collection
 from contextlib import aclosing
 from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from txt2sql_api.answer.dates import DateRange, render_dates, resolve_dates
 from txt2sql_api.answer.events import (
+    ContextDate,
+    ContextEvent,
+    ContextExample,
+    ContextTable,
+    ContextValue,
     ErrorEvent,
     RowsEvent,
     SqlEvent,
@@ -115,6 +123,7 @@ class Answerer:
     few_shot_k: int
     repair_rounds: int
     allowed_functions: Collection[str] = ()
+    timezone: str = "Asia/Shanghai"
 
     async def answer(
         self, question: str, *, execute: bool = False, shutdown: ShutdownSignal | None = None
@@ -137,14 +146,23 @@ class Answerer:
         self, question: str, execute: bool, shutdown: ShutdownSignal | None
     ) -> AsyncIterator[StreamEvent]:
         known, pruned, examples = await self._context(question)
-        messages = build_messages(question, pruned.schema_text, examples)
+        today = datetime.now(ZoneInfo(self.timezone)).date()
+        dates = resolve_dates(question, today)
+        dates_text = render_dates(dates, today) if dates else ""
+        messages = build_messages(question, pruned.schema_text, examples, dates_text)
         for number in range(1, self.repair_rounds + 2):
+            # Told just before the attempt's first event: a model call that fails before it
+            # says anything ends with its error alone.
+            context: ContextEvent | None = _context_event(pruned, dates, examples, number)
             result = AttemptResult("", None)
             async for item in self._attempt(messages, known, number, execute, shutdown):
                 if isinstance(item, AttemptResult):
                     result = item
-                else:
-                    yield item
+                    continue
+                if context is not None:
+                    yield context
+                    context = None
+                yield item
             reason = repair_reason(result, number, self.repair_rounds)
             if reason is None:
                 return
@@ -272,6 +290,27 @@ async def _parsed(chunks: AsyncIterator[LlmChunk]) -> AsyncGenerator[LlmChunk | 
                 yield piece
     for piece in parser.finish():
         yield piece
+
+
+def _context_event(
+    pruned: Pruned, dates: list[DateRange], examples: list[Scored], number: int
+) -> ContextEvent:
+    selection = pruned.selection
+    return ContextEvent(
+        tables=[
+            ContextTable(table=c.table, score=c.score, reasons=c.reasons)
+            for c in selection.tables
+            if c.sent
+        ],
+        values=[ContextValue(value=v.value, columns=v.columns) for v in selection.values],
+        dates=[ContextDate(text=d.text, start=d.start, end=d.end) for d in dates],
+        examples=[
+            ContextExample(id=s.example.id, question=s.example.question, score=round(s.score, 3))
+            for s in examples
+        ],
+        schema_tokens=selection.schema_tokens,
+        attempt=number,
+    )
 
 
 def _example_tables(examples: list[Scored]) -> list[tuple[str, float]]:

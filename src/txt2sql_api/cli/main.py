@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("question")
     ask.add_argument("--execute", action="store_true", help="also run the SQL and show rows")
+    ask.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show what the model is shown: tables and why, values, dates, examples",
+    )
     ask.add_argument("--url", default=DEFAULT_URL, help=f"the service (default {DEFAULT_URL})")
     demo = commands.add_parser("demo", help="the bundled demo database")
     demo_commands = demo.add_subparsers(dest="demo_command", required=True)
@@ -154,7 +159,7 @@ def examples_export(out: TextIO) -> int:
     return 0
 
 
-def ask(question: str, *, execute: bool, url: str) -> int:
+def ask(question: str, *, execute: bool, url: str, verbose: bool = False) -> int:
     import httpx
     from rich.console import Console
 
@@ -166,6 +171,7 @@ def ask(question: str, *, execute: bool, url: str) -> int:
         if sys.stdout.isatty()
         else PlainRenderer(sys.stdout, sys.stderr)
     )
+    renderer.verbose = verbose
     with renderer:
         try:
             with Txt2SqlClient(url) as client, client.ask(question, execute=execute) as events:
@@ -185,7 +191,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "ask":
         # httpx logs every request at INFO: only warnings belong next to an answer.
         configure_logging(Settings(log_level="WARNING"))
-        raise SystemExit(ask(args.question, execute=args.execute, url=args.url))
+        raise SystemExit(
+            ask(args.question, execute=args.execute, url=args.url, verbose=args.verbose)
+        )
     configure_logging(Settings())
     if args.command == "serve":
         serve(args.host, args.port)

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from txt2sql_api.answer.events import (
+    ContextEvent,
     DoneEvent,
     ErrorEvent,
     RowsEvent,
@@ -49,8 +50,22 @@ def rows_summary(event: RowsEvent) -> str:
     return summary + (" (cut off by the row limits)" if event.truncated else "")
 
 
+def context_lines(event: ContextEvent) -> list[str]:
+    """What the model was shown, a line each: `ask --verbose`."""
+    lines = [f"context (attempt {event.attempt}, {event.schema_tokens} schema tokens):"]
+    for table in event.tables:
+        lines.append(f"  table {table.table} ({table.score:g}): {'; '.join(table.reasons)}")
+    lines += [f"  value {v.value!r} in {', '.join(v.columns)}" for v in event.values]
+    lines += [f"  date {d.text} = {d.start} <= t < {d.end}" for d in event.dates]
+    lines += [f"  example #{e.id} ({e.score:g}): {e.question}" for e in event.examples]
+    return [printable(line) for line in lines]
+
+
 class Renderer(ABC):
-    """Tells the events apart and keeps the outcome; subclasses draw them."""
+    """Tells the events apart and keeps the outcome; subclasses draw them. `verbose` also
+    shows the `context` events (what the model is shown)."""
+
+    verbose = False
 
     def __init__(self) -> None:
         self.failed = True
@@ -58,7 +73,10 @@ class Renderer(ABC):
         self.columns: list[ResultColumn] = []
 
     def show(self, event: StreamEvent) -> None:
-        if isinstance(event, ThinkingEvent):
+        if isinstance(event, ContextEvent):
+            if self.verbose:
+                self.context(event)
+        elif isinstance(event, ThinkingEvent):
             self.thinking(event)
         elif isinstance(event, SqlEvent):
             # A later attempt's SQL supersedes an earlier attempt's error.
@@ -90,6 +108,9 @@ class Renderer(ABC):
     def stop(self) -> None:
         """The stream is over, however it ended: leave the output tidy."""
         self.done()
+
+    @abstractmethod
+    def context(self, event: ContextEvent) -> None: ...
 
     @abstractmethod
     def thinking(self, event: ThinkingEvent) -> None: ...
@@ -133,6 +154,10 @@ class PlainRenderer(Renderer):
     def _line(self, text: str) -> None:
         self._end_line()
         self._write(text + "\n")
+
+    def context(self, event: ContextEvent) -> None:
+        for line in context_lines(event):
+            self._line(f"-- {line}")
 
     def thinking(self, event: ThinkingEvent) -> None:
         self._write(printable(event.delta))
@@ -191,6 +216,11 @@ class TerminalRenderer(Renderer):
         if self.in_thinking:
             self.console.print()
             self.in_thinking = False
+
+    def context(self, event: ContextEvent) -> None:
+        self._end_thinking()
+        for line in context_lines(event):
+            self.console.print(Text(line, style="cyan"))
 
     def thinking(self, event: ThinkingEvent) -> None:
         self.in_thinking = True

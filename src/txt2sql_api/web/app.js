@@ -82,11 +82,11 @@ function cell(value) {
 
 const view = {
   reset() {
-    for (const id of ["errors", "thinking", "sql", "problems", "rows", "row-count", "usage"]) {
+    for (const id of ["errors", "thinking", "sql", "problems", "rows", "row-count", "usage", "context"]) {
       $(id).replaceChildren();
     }
     $("sql-verdict").textContent = "";
-    for (const id of ["errors", "thinking-box", "sql-box", "rows-box"]) show(id, false);
+    for (const id of ["errors", "thinking-box", "sql-box", "rows-box", "context-box"]) show(id, false);
   },
 
   thinking(event) {
@@ -138,6 +138,22 @@ const view = {
     if (event.final && event.truncated) count += " (more rows were cut off by the row limits)";
     $("row-count").textContent = count;
     show("rows-box");
+  },
+
+  // The tables and why, the values and dates found in the question, the examples: one line
+  // each, as text (never as HTML: it holds the database's comments).
+  context(event) {
+    const lines = [`attempt ${event.attempt}: ${event.schema_tokens} schema tokens`];
+    for (const t of event.tables) lines.push(`表 ${t.table} (${t.score}): ${t.reasons.join("; ")}`);
+    for (const v of event.values) lines.push(`值 ${v.value} → ${v.columns.join(", ")}`);
+    for (const d of event.dates) lines.push(`日期 ${d.text} = ${d.start} ≤ t < ${d.end}`);
+    for (const e of event.examples) lines.push(`示例 #${e.id} (${e.score}): ${e.question}`);
+    $("context").append(...lines.map((text) => {
+      const item = document.createElement("li");
+      item.textContent = text;
+      return item;
+    }));
+    show("context-box");
   },
 
   usage(event) {
@@ -297,6 +313,7 @@ async function ask(question, execute) {
   });
   on("rows", view.rows);
   on("usage", view.usage);
+  on("context", view.context);
   on("done", () => end($("errors").hidden ? "Done." : "Done, with errors."));
   // The stream's own `error` events are MessageEvents with data; the EventSource's connection
   // failures are plain Events. Either way a failed connection is closed here, or the browser
