@@ -43,7 +43,7 @@ from txt2sql_api.schema.cache import SchemaCache
 from txt2sql_api.schema.introspect import SchemaSnapshot
 from txt2sql_api.schema.pruning import Pruned, SchemaBudget
 from txt2sql_api.shutdown import ShutdownSignal
-from txt2sql_api.sql.guard import Visible, tables_of
+from txt2sql_api.sql.guard import Visible, tables_known, tables_of
 from txt2sql_api.sql.run import RowBatch, run_query
 from txt2sql_api.sql.transaction import Deadline, QueryFailed, QueryLimits
 from txt2sql_api.sql.verify import verify_sql
@@ -174,7 +174,10 @@ class Answerer:
         schema = await self.schema_cache.get()
         known = guard_view(schema.snapshot, self.limits, self.allowed_functions)
         examples = await self.retriever.top_k(question, self.few_shot_k)
-        hints = await off_loop(_example_tables, examples)
+        if all(tables_known(scored.example.sql) for scored in examples):
+            hints = _example_tables(examples)
+        else:  # a new example's SQL is parsed once, off the event loop
+            hints = await off_loop(_example_tables, examples)
         pruned = schema.index.select(
             question, self.schema_budget, explain=False, example_tables=hints
         )

@@ -16,7 +16,6 @@ import string
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 
 from pydantic import BaseModel
 from sqlglot import exp
@@ -516,10 +515,28 @@ def _is_known(parts: tuple[str, ...], visible: Visible, known_names: set[str]) -
     return False
 
 
-@lru_cache(maxsize=4096)
+# The tables of SQL texts seen: the same verified examples come back question after question.
+_TABLES_OF: dict[str, tuple[str, ...]] = {}
+_TABLES_OF_KEPT = 4096
+
+
 def tables_of(sql: str) -> tuple[str, ...]:
-    """The tables a SQL text reads, as written (CTEs left out); none when it does not parse.
-    Cached: the same verified examples come back for question after question."""
+    """The tables a SQL text reads, as written (CTEs left out); none when it does not parse."""
+    found = _TABLES_OF.get(sql)
+    if found is None:
+        found = _tables_in(sql)
+        if len(_TABLES_OF) >= _TABLES_OF_KEPT:
+            _TABLES_OF.clear()
+        _TABLES_OF[sql] = found
+    return found
+
+
+def tables_known(sql: str) -> bool:
+    """Whether `tables_of(sql)` is at hand, with no parsing to do."""
+    return sql in _TABLES_OF
+
+
+def _tables_in(sql: str) -> tuple[str, ...]:
     try:
         statements = _parse(sql)
     except (SqlglotError, RecursionError):
