@@ -36,7 +36,13 @@ logger = logging.getLogger(__name__)
 
 
 async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metrics) -> AppState:
-    state = AppState(
+    budget = SchemaBudget.from_settings(settings)
+    database = None
+    if settings.database_url:
+        database = await _database(stack, settings, settings.database_url, metrics, budget)
+    else:
+        logger.warning("DATABASE_URL is not set: questions cannot be answered")
+    return AppState(
         settings=settings,
         admission=Admission(settings.max_streams, await quotas(stack, settings), metrics),
         keys=_key_ring(settings),
@@ -44,32 +50,32 @@ async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metric
         observer=AnswerObserver(
             metrics, model=settings.model, log_questions=settings.log_questions
         ),
-        schema_budget=SchemaBudget.from_settings(settings),
+        schema_budget=budget,
+        database=database,
     )
-    if not settings.database_url:
-        logger.warning("DATABASE_URL is not set: questions cannot be answered")
-        return state
-    return AppState(**{**vars(state), "database": await _database(stack, settings, state)})
 
 
-async def _database(stack: AsyncExitStack, settings: Settings, state: AppState) -> Database:
-    assert settings.database_url
-    pool = await _open_pool(stack, settings.database_url, settings)
-    meta_url = settings.examples_database_url or settings.database_url
-    meta_pool = (
-        pool if meta_url == settings.database_url else await _open_pool(stack, meta_url, settings)
-    )
+async def _database(
+    stack: AsyncExitStack,
+    settings: Settings,
+    database_url: str,
+    metrics: Metrics,
+    budget: SchemaBudget,
+) -> Database:
+    pool = await _open_pool(stack, database_url, settings)
+    meta_url = settings.examples_database_url or database_url
+    meta_pool = pool if meta_url == database_url else await _open_pool(stack, meta_url, settings)
     schema_cache = await _schema_cache(stack, pool, settings)
     retriever = await _retriever(stack, meta_pool, meta_url, schema_cache, settings)
     llm = DashScopeClient.from_settings(settings)
     stack.callback(llm.close)
-    state.metrics.watch_threads(llm.threads)
+    metrics.watch_threads(llm.threads)
     if llm.api_key is None:
         logger.warning("DASHSCOPE_API_KEY is not set: /v1/ask will answer missing_api_key")
     limits = QueryLimits.from_settings(settings)
     answerer = Answerer(
         schema_cache=schema_cache,
-        schema_budget=state.schema_budget,
+        schema_budget=budget,
         retriever=retriever,
         llm=llm,
         pool=pool,
@@ -87,7 +93,7 @@ async def _database(stack: AsyncExitStack, settings: Settings, state: AppState) 
 
     verifier = SqlVerifier(pool, limits, visible)
     await _warn_if_role_can_write(pool, settings)
-    state.metrics.watch_pool(pool)
+    metrics.watch_pool(pool)
     return Database(
         pool=pool,
         schema_cache=schema_cache,

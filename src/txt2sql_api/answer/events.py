@@ -10,8 +10,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from txt2sql_api.sql.guard import SqlProblem
-from txt2sql_api.sql.run import ResultColumn
+from txt2sql_api.sql.outcome import ResultColumn, SqlProblem
 
 
 class StreamEvent(BaseModel):

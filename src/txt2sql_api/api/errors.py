@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from txt2sql_api.db.pool import DATABASE_ERRORS, database_unavailable
-from txt2sql_api.sql.guard import SqlProblem
+from txt2sql_api.sql.outcome import SqlProblem
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from txt2sql_api.answer.events import (
 )
 from txt2sql_api.examples.store import Example
 from txt2sql_api.schema.introspect import Column, ForeignKey, SchemaSnapshot, Table
-from txt2sql_api.sql.run import ResultColumn
+from txt2sql_api.sql.outcome import ResultColumn
 
 _REF = "#/components/schemas/{model}"
 

@@ -26,7 +26,7 @@ from txt2sql_api.answer.events import (
     ThinkingEvent,
     UsageEvent,
 )
-from txt2sql_api.sql.run import ResultColumn
+from txt2sql_api.sql.outcome import ResultColumn
 
 _NUMERIC_TYPES = frozenset({"int2", "int4", "int8", "numeric", "float4", "float8", "oid"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

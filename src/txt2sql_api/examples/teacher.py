@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from txt2sql_api.examples.answer_log import RecentAnswers, Verdict
 from txt2sql_api.examples.retriever import ExampleRetriever
 from txt2sql_api.examples.store import Example, Outcome, Pair
-from txt2sql_api.sql.guard import SqlProblem
+from txt2sql_api.sql.outcome import SqlProblem
 from txt2sql_api.sql.verify import SqlVerifier
 
 

@@ -17,21 +17,13 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pydantic import BaseModel
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from txt2sql_api.sql import functions
-
-
-class SqlProblem(BaseModel):
-    """Why a SQL text is not run: a stable `code` and a message for people (and the model)."""
-
-    code: str
-    message: str
-
+from txt2sql_api.sql.outcome import SqlProblem
 
 _POSTGRES = Dialect.get_or_raise("postgres")
 

@@ -9,20 +9,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-from pydantic import BaseModel, Field
 
 from txt2sql_api.sql.json_values import json_safe
+from txt2sql_api.sql.outcome import ResultColumn
 from txt2sql_api.sql.transaction import Deadline, QueryLimits, failure_of, read_only
 
 if TYPE_CHECKING:
     from asyncpg.cursor import Cursor
 
     from txt2sql_api.db.pool import ServicePool
-
-
-class ResultColumn(BaseModel):
-    name: str
-    type: str = Field(description="PostgreSQL type name, e.g. int4, numeric, timestamptz, _text.")
 
 
 @dataclass

@@ -12,7 +12,8 @@ import asyncpg
 
 from txt2sql_api.background import off_loop
 from txt2sql_api.db.pool import ServicePool
-from txt2sql_api.sql.guard import SqlCheck, SqlProblem, Visible, check_sql
+from txt2sql_api.sql.guard import SqlCheck, Visible, check_sql
+from txt2sql_api.sql.outcome import SqlProblem
 from txt2sql_api.sql.transaction import (
     Deadline,
     QueryFailed,

@@ -1,0 +1,18 @@
+"""What the stream tells of a SQL text's checks and its result: plain models, light to import
+(the clients decode them without the guard's parser or the database driver)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class SqlProblem(BaseModel):
+    """Why a SQL text is not run: a stable `code` and a message for people (and the model)."""
+
+    code: str
+    message: str
+
+
+class ResultColumn(BaseModel):
+    name: str
+    type: str = Field(description="PostgreSQL type name, e.g. int4, numeric, timestamptz, _text.")
