@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from tests.helpers.eventually import eventually_sync
+from tests.helpers.serve_process import free_port
 
 LOCAL_URL = "redis://127.0.0.1:6379/0"
 
@@ -23,13 +24,6 @@ def _answers(host: str, port: int) -> bool:
             return sock.recv(16).startswith(b"+PONG")
     except OSError:
         return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager
@@ -46,7 +40,7 @@ def redis_url() -> Iterator[str]:
             "no Redis for the quota tests: set TEST_REDIS_URL, run one on 127.0.0.1:6379, "
             "or install redis-server (Debian: apt-get install redis-server)"
         )
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="txt2sql-test-redis-") as directory:
         process = subprocess.Popen(
             [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", directory],

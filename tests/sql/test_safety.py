@@ -43,8 +43,10 @@ async def visible_in(url: str, schemas: list[str], **kwargs: object) -> Visible:
     )
 
 
-async def rows_of(pool: ServicePool, sql: str, limits: QueryLimits = LIMITS) -> list[RowBatch]:
-    return [batch async for batch in run_query(pool, sql, limits)]
+async def rows_of(
+    pool: ServicePool, sql: str, limits: QueryLimits = LIMITS, deadline: Deadline | None = None
+) -> list[RowBatch]:
+    return [batch async for batch in run_query(pool, sql, limits, deadline)]
 
 
 @pytest.fixture
@@ -217,12 +219,8 @@ async def test_explain_and_rows_share_the_deadline(pool: ServicePool) -> None:
     deadline = Deadline(0.5)
     await asyncio.sleep(0.6)  # spent, as a slow EXPLAIN would have spent it
     with pytest.raises(QueryFailed) as raised:
-        await rows_of_under(pool, "SELECT 1", deadline)
+        await rows_of(pool, "SELECT 1", LIMITS, deadline)
     assert raised.value.code == "query_timeout"
-
-
-async def rows_of_under(pool: ServicePool, sql: str, deadline: Deadline) -> list[RowBatch]:
-    return [batch async for batch in run_query(pool, sql, LIMITS, deadline)]
 
 
 async def test_wide_rows_cost_the_service_a_bounded_amount_of_memory(pool: ServicePool) -> None:

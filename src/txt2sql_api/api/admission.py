@@ -59,13 +59,13 @@ class Admission:
                 headers={"Retry-After": str(RETRY_SECONDS)},
             )
         self.live += 1
+        lease = None
         try:
             lease = await self.quotas.acquire(caller)
-        except BaseException:
-            self.live -= 1
-            raise
+        finally:
+            if lease is None:  # refused, or the wait was cancelled: the host slot goes back
+                self.live -= 1
         if lease is None:
-            self.live -= 1
             self.metrics.refused.labels("streams_limited").inc()
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from txt2sql_api.db.identifiers import quote_ident
+
 logger = logging.getLogger(__name__)
 
 DEMO_DATABASE = "txt2sql_demo"
@@ -70,7 +72,7 @@ async def ensure_reader(owner_url: str, schemas: Sequence[str], role: str = READ
                 "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1::text[])", list(schemas)
             )
             for (schema,) in present:
-                quoted = '"' + schema.replace('"', '""') + '"'
+                quoted = quote_ident(schema)
                 await conn.execute(f"GRANT USAGE ON SCHEMA {quoted} TO {role}")
                 await conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {quoted} TO {role}")
             for setting, value in _READER_LIMITS.items():

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from txt2sql_api.config import Settings
+from txt2sql_api.db.identifiers import quote_ident
 from txt2sql_api.schema.introspect import Column, Table
 from txt2sql_api.schema.value_index import MAX_VALUE_CHARS
 
@@ -65,10 +66,6 @@ _Read = tuple[Table, list[Column]]
 class _Stats:
     n_distinct: float
     mcv: list[str] | None
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _wanted(column: Column) -> bool:

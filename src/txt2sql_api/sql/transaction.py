@@ -20,6 +20,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from txt2sql_api.config import Settings
+from txt2sql_api.db.identifiers import quote_ident
 from txt2sql_api.db.meta_schema import visible_schemas
 from txt2sql_api.db.pool import DatabaseBusy
 from txt2sql_api.errors import ServiceError
@@ -169,12 +170,8 @@ def _begin_sql(conn: Conn, limits: QueryLimits, deadline: Deadline) -> str:
     sql = f"BEGIN READ ONLY; SET LOCAL statement_timeout = {timeout_ms};"
     sql += f" SET LOCAL idle_in_transaction_session_timeout = {timeout_ms + 5000};"
     if limits.search_path:
-        path = ", ".join(_quoted(schema) for schema in limits.search_path)
+        path = ", ".join(quote_ident(schema) for schema in limits.search_path)
         sql += f" SET LOCAL search_path = pg_catalog, {path};"
     if conn.get_server_version().major >= 14:
         sql += f" SET LOCAL client_connection_check_interval = {CLIENT_CHECK_MS};"
     return sql
-
-
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
