@@ -17,6 +17,7 @@ from txt2sql_api.api.routes import (
     docs,
     examples,
     feedback,
+    glossary,
     health,
     metrics,
     page,
@@ -66,7 +67,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     # /v1/ask identifies its caller itself: its stream ceilings come after the question's checks.
     app.include_router(ask.router, responses=REFUSALS)
-    for router in (schema.router, examples.router, feedback.router, stream_tokens.router):
+    for router in (
+        schema.router,
+        examples.router,
+        glossary.router,
+        feedback.router,
+        stream_tokens.router,
+    ):
         responses = (
             REFUSALS if router is stream_tokens.router else {**REFUSALS, **errors.DATABASE_DOWN}
         )

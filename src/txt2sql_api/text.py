@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator
 
@@ -43,6 +44,63 @@ def fold_in_place(text: str) -> str:
     """`fold`, character by character, so every position still points at the same character
     (one whose fold is longer, such as ㎡, stays as it is)."""
     return "".join(map(_fold_char, text))
+
+
+T = TypeVar("T")
+_WORD_CHAR = re.compile(r"[a-z0-9_]")
+
+
+class PhraseIndex(Generic[T]):
+    """Folded phrases → what each stands for, found inside a text leftmost-longest: the database
+    values in a question, the synonyms and glossary terms it uses."""
+
+    def __init__(self) -> None:
+        self._payloads: dict[str, set[T]] = defaultdict(set)
+        self._lengths: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self._payloads)
+
+    def __contains__(self, phrase: str) -> bool:
+        return fold(phrase.strip()) in self._payloads
+
+    def add(self, phrase: str, payload: T) -> None:
+        key = fold(phrase.strip())
+        if key:
+            self._payloads[key].add(payload)
+            if len(key) not in self._lengths:
+                self._lengths = sorted([*self._lengths, len(key)], reverse=True)
+
+    def payloads(self, phrase: str) -> set[T]:
+        return self._payloads.get(fold(phrase.strip()), set())
+
+    def find(self, text: str) -> Iterator[tuple[int, int, set[T]]]:
+        """(start, end, payloads) of the non-overlapping occurrences in `text`, leftmost and
+        longest first. A phrase that starts or ends with a letter or digit must not be glued
+        to another one ("in" is not found in "join")."""
+        folded = fold_in_place(text)
+        start = 0
+        while start < len(folded):
+            end = self._longest_at(folded, start)
+            if end is None:
+                start += 1
+                continue
+            yield start, end, self._payloads[folded[start:end]]
+            start = end
+
+    def _longest_at(self, text: str, start: int) -> int | None:
+        for length in self._lengths:
+            end = start + length
+            if end <= len(text) and text[start:end] in self._payloads:
+                if not _glued(text, start, end):
+                    return end
+        return None
+
+
+def _glued(text: str, start: int, end: int) -> bool:
+    before = start > 0 and _WORD_CHAR.match(text[start - 1]) and _WORD_CHAR.match(text[start])
+    after = end < len(text) and _WORD_CHAR.match(text[end - 1]) and _WORD_CHAR.match(text[end])
+    return bool(before or after)
 
 
 def no_nul(value: str) -> str:

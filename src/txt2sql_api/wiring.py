@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
 from txt2sql_api.answer.observer import AnswerObserver
@@ -14,13 +15,16 @@ from txt2sql_api.api.security.keys import KeyRing
 from txt2sql_api.api.security.quotas import LocalQuotas, Quotas
 from txt2sql_api.api.state import AppState, Database
 from txt2sql_api.config import Settings, read_keys
+from txt2sql_api.db.follower import StoreFollower
+from txt2sql_api.db.meta_schema import CHANGES_CHANNEL, GLOSSARY_CHANNEL
 from txt2sql_api.db.pool import DATABASE_ERRORS, ServicePool, create_pool
 from txt2sql_api.db.privileges import writable_tables
 from txt2sql_api.examples.answer_log import AnswerLimits, RecentAnswers
-from txt2sql_api.examples.follower import ExamplesFollower
 from txt2sql_api.examples.retriever import ExampleRetriever
 from txt2sql_api.examples.store import ExamplesStore
 from txt2sql_api.examples.teacher import Teacher
+from txt2sql_api.glossary.index import Glossary
+from txt2sql_api.glossary.store import GlossaryStore
 from txt2sql_api.llm.dashscope import DashScopeClient
 from txt2sql_api.llm.qwen_tokens import load_tokenizer
 from txt2sql_api.observability.gc_freeze import freeze_long_lived
@@ -73,10 +77,21 @@ async def _database(
     if llm.api_key is None:
         logger.warning("DASHSCOPE_API_KEY is not set: /v1/ask will answer missing_api_key")
     limits = QueryLimits.from_settings(settings)
+
+    async def visible() -> Visible:
+        snapshot = (await schema_cache.get()).snapshot
+        return guard_view(snapshot, limits, settings.allowed_functions)
+
+    verifier = SqlVerifier(pool, limits, visible)
+    glossary = Glossary(
+        GlossaryStore(meta_pool, settings.db_acquire_timeout_seconds), verifier.problems
+    )
+    _follow(stack, "glossary", glossary.sync, meta_url, GLOSSARY_CHANNEL, settings)
     answerer = Answerer(
         schema_cache=schema_cache,
         schema_budget=budget,
         retriever=retriever,
+        glossary=glossary,
         llm=llm,
         pool=pool,
         limits=limits,
@@ -86,12 +101,6 @@ async def _database(
         timezone=settings.timezone,
     )
     answers = RecentAnswers(meta_pool, AnswerLimits.from_settings(settings))
-
-    async def visible() -> Visible:
-        snapshot = (await schema_cache.get()).snapshot
-        return guard_view(snapshot, limits, settings.allowed_functions)
-
-    verifier = SqlVerifier(pool, limits, visible)
     await _warn_if_role_can_write(pool, settings)
     metrics.watch_pool(pool)
     return Database(
@@ -101,6 +110,7 @@ async def _database(
         answerer=answerer,
         answers=answers,
         teacher=Teacher(retriever, verifier, answers),
+        glossary=glossary,
     )
 
 
@@ -132,12 +142,28 @@ async def _retriever(
         on_rebuilt=freeze_long_lived,
     )
     stack.push_async_callback(retriever.close)
-    follower = ExamplesFollower(
-        retriever, meta_url, poll_seconds=settings.examples_sync_seconds, connect_timeout=timeout
+    _follow(stack, "examples", retriever.sync, meta_url, CHANGES_CHANNEL, settings)
+    return retriever
+
+
+def _follow(
+    stack: AsyncExitStack,
+    what: str,
+    sync: Callable[[], Awaitable[object]],
+    meta_url: str,
+    channel: str,
+    settings: Settings,
+) -> None:
+    follower = StoreFollower(
+        what,
+        sync,
+        meta_url,
+        channel,
+        poll_seconds=settings.examples_sync_seconds,
+        connect_timeout=settings.db_acquire_timeout_seconds,
     )
     follower.start()
     stack.push_async_callback(follower.close)
-    return retriever
 
 
 def _key_ring(settings: Settings) -> KeyRing:

@@ -185,14 +185,19 @@ def test_verbose_shows_what_the_model_is_shown() -> None:
         ContextEvent,
         ContextExample,
         ContextTable,
+        ContextTerm,
         ContextValue,
     )
     from txt2sql_api.cli.render import PlainRenderer
 
     event = ContextEvent(
-        tables=[ContextTable(table="public.dtzpt", score=12.0, reasons=["value '沈塘桥' in zdmc"])],
+        tables=[
+            ContextTable(table="public.dtzpt", score=12.0, reasons=["value '沈塘桥' in zdmc"]),
+            ContextTable(table="public.spda", score=3.0, reasons=["x"], columns_left_out=40),
+        ],
         values=[ContextValue(value="沈塘桥", columns=["public.dtzpt.zdmc"])],
         dates=[ContextDate(text="上个月", start=date(2026, 11, 1), end=date(2026, 12, 1))],
+        glossary=[ContextTerm(term="换乘站", matched="中转站", meaning="两条线路经过的车站")],
         examples=[ContextExample(id=7, question="沈塘桥站有几个出口", score=0.91)],
         schema_tokens=321,
     )
@@ -205,7 +210,9 @@ def test_verbose_shows_what_the_model_is_shown() -> None:
     assert loud.getvalue().splitlines() == [
         "-- context (attempt 1, 321 schema tokens):",
         "--   table public.dtzpt (12): value '沈塘桥' in zdmc",
+        "--   table public.spda (3, 40 columns left out): x",
         "--   value '沈塘桥' in public.dtzpt.zdmc",
         "--   date 上个月 = 2026-11-01 <= t < 2026-12-01",
+        "--   glossary 换乘站 (中转站): 两条线路经过的车站",
         "--   example #7 (0.91): 沈塘桥站有几个出口",
     ]

@@ -11,6 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from tests.helpers import jsonl_cli
 from tests.helpers.pg import Databases, new_demo_database
 from tests.helpers.serve_process import CLI
 from txt2sql_api.demo.loader import demo_examples
@@ -37,16 +38,11 @@ async def db(databases: Databases) -> str:
 
 
 def run(db: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": db}
-    return subprocess.run(
-        [CLI, "examples", *args], capture_output=True, text=True, timeout=60, env=env, check=False
-    )
+    return jsonl_cli.run("examples", db, *args)
 
 
 def exported(db: str) -> list[dict[str, object]]:
-    done = run(db, "export")
-    assert done.returncode == 0, done.stderr
-    return [json.loads(line) for line in done.stdout.splitlines()]
+    return jsonl_cli.exported("examples", db)
 
 
 def test_import_checks_every_line_and_names_the_refused_ones(db: str, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from tests.helpers.app import ClientFactory, settings_for
 from tests.helpers.demo import PAIR, prompt_for
 from tests.helpers.pg import Databases, new_demo_database
 from tests.helpers.standin.dashscope_server import DashScopeStandIn
-from txt2sql_api.examples.follower import APPLICATION_NAME
+from txt2sql_api.db.follower import listener_name
 
 SECONDS = 5.0
 
@@ -73,7 +73,7 @@ async def test_a_cut_listening_connection_reconnects_and_catches_up(
             cut = await conn.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE application_name = $1 AND datname = current_database()",
-                APPLICATION_NAME,
+                listener_name("examples"),
             )
         finally:
             await conn.close()

@@ -83,3 +83,38 @@ async def test_no_budget_is_left_unused_while_a_table_with_evidence_waits(
     sent = [c.table for c in pruned.selection.tables if c.sent]
     assert sent[0] == "public.sp"
     assert "public.wl" in sent and "public.kh" in sent
+
+
+WIDE = (
+    "CREATE TABLE spda (spbh int PRIMARY KEY REFERENCES sp, gysbh int, sjrq date, "
+    + ", ".join(f"sx{i} text" for i in range(60))
+    + ", bzq int); COMMENT ON TABLE spda IS '商品档案'; COMMENT ON COLUMN spda.bzq IS '保质期天数';"
+    + "COMMENT ON COLUMN spda.sx7 IS '产地';"
+)
+
+
+async def test_a_wide_table_is_cut_to_its_keys_dates_and_the_columns_asked_for(
+    databases: Databases,
+) -> None:
+    extra = "".join(f"CREATE TABLE t{i} (id int, note text);" for i in range(40)) + WIDE
+    index = await shop_index(databases, extra)
+    pruned = index.select("龙井茶的保质期和产地", SchemaBudget(600, 10))
+    choice = next(c for c in pruned.selection.tables if c.table == "public.spda")
+    assert choice.sent
+    # Kept: the primary key, the date, and the two columns asked for.
+    assert choice.columns_left_out == 64 - 4
+    table_text = pruned.schema_text.split("TABLE public.spda")[1].split("\n\n")[0]
+    for kept in ("spbh", "sjrq", "bzq", "sx7"):
+        assert f"\n  {kept} " in table_text
+    assert "sx8" not in table_text
+    assert "-- 60 more columns not shown" in table_text
+
+
+async def test_a_wide_table_is_sent_whole_when_the_whole_schema_fits(
+    databases: Databases,
+) -> None:
+    index = await shop_index(databases, WIDE)
+    pruned = index.select("龙井茶的保质期", SchemaBudget(4000, 10))
+    choice = next(c for c in pruned.selection.tables if c.table == "public.spda")
+    assert choice.sent and choice.columns_left_out == 0
+    assert "sx59" in pruned.schema_text

@@ -42,6 +42,14 @@ class ContextDate(BaseModel):
     end: date = Field(description="The day after the range (the range is start <= t < end).")
 
 
+class ContextTerm(BaseModel):
+    term: str = Field(description="A glossary term the question uses.")
+    matched: str = Field(description="The question's words for it: the term or a synonym.")
+    meaning: str
+    sql: str | None = None
+    tables: list[str] = Field(default_factory=list)
+
+
 class ContextExample(BaseModel):
     id: int
     question: str
@@ -50,12 +58,14 @@ class ContextExample(BaseModel):
 
 class ContextEvent(StreamEvent):
     """What the model is shown for this attempt, before its first `thinking`: the tables and
-    why, the database values and dates found in the question, the verified examples."""
+    why, the database values, dates and glossary terms found in the question, the verified
+    examples."""
 
     event_name: ClassVar[str] = "context"
     tables: list[ContextTable]
     values: list[ContextValue] = Field(default_factory=list)
     dates: list[ContextDate] = Field(default_factory=list)
+    glossary: list[ContextTerm] = Field(default_factory=list)
     examples: list[ContextExample] = Field(default_factory=list)
     schema_tokens: int = Field(description="Qwen tokens of the schema part of the prompt.")
     attempt: int = _ATTEMPT

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Collection
 from contextlib import aclosing
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from txt2sql_api.answer.dates import DateRange, render_dates, resolve_dates
@@ -17,6 +17,7 @@ from txt2sql_api.answer.events import (
     ContextEvent,
     ContextExample,
     ContextTable,
+    ContextTerm,
     ContextValue,
     ErrorEvent,
     RowsEvent,
@@ -26,11 +27,12 @@ from txt2sql_api.answer.events import (
     UsageEvent,
 )
 from txt2sql_api.answer.fence_parser import SqlBlock, SqlStreamParser
-from txt2sql_api.answer.prompt import build_messages, repair_messages
+from txt2sql_api.answer.prompt import build_messages, render_glossary, repair_messages
 from txt2sql_api.background import off_loop
 from txt2sql_api.db.pool import DATABASE_ERRORS, ServicePool, database_unavailable
 from txt2sql_api.errors import ServiceError
 from txt2sql_api.examples.retriever import ExampleRetriever, Scored
+from txt2sql_api.glossary.index import Found, Glossary
 from txt2sql_api.llm.base import (
     LlmChunk,
     LlmClient,
@@ -102,6 +104,53 @@ class AttemptResult:
     deadline: Deadline | None = None
 
 
+@dataclass(frozen=True)
+class QuestionContext:
+    """Everything the model is shown besides the rules and the question."""
+
+    known: Visible
+    pruned: Pruned
+    examples: list[Scored]
+    terms: list[Found]
+    dates: list[DateRange]
+    today: date
+
+    def event(self, number: int) -> ContextEvent:
+        selection = self.pruned.selection
+        return ContextEvent(
+            tables=[
+                ContextTable(
+                    table=c.table,
+                    score=c.score,
+                    reasons=c.reasons,
+                    columns_left_out=c.columns_left_out,
+                )
+                for c in selection.tables
+                if c.sent
+            ],
+            values=[ContextValue(value=v.value, columns=v.columns) for v in selection.values],
+            dates=[ContextDate(text=d.text, start=d.start, end=d.end) for d in self.dates],
+            glossary=[
+                ContextTerm(
+                    term=f.term.term,
+                    matched=f.matched,
+                    meaning=f.term.meaning,
+                    sql=f.term.sql,
+                    tables=f.term.tables,
+                )
+                for f in self.terms
+            ],
+            examples=[
+                ContextExample(
+                    id=s.example.id, question=s.example.question, score=round(s.score, 3)
+                )
+                for s in self.examples
+            ],
+            schema_tokens=selection.schema_tokens,
+            attempt=number,
+        )
+
+
 def repair_reason(result: AttemptResult, number: int, rounds: int) -> str | None:
     """The failure to show the model in one more round, or None when no round follows: no
     failure, one the model cannot fix (an attack, a timeout, rows already sent), or the
@@ -117,6 +166,7 @@ class Answerer:
     schema_cache: SchemaCache
     schema_budget: SchemaBudget
     retriever: ExampleRetriever
+    glossary: Glossary
     llm: LlmClient
     pool: ServicePool
     limits: QueryLimits
@@ -145,32 +195,36 @@ class Answerer:
     async def _rounds(
         self, question: str, execute: bool, shutdown: ShutdownSignal | None
     ) -> AsyncIterator[StreamEvent]:
-        known, pruned, examples = await self._context(question)
-        today = datetime.now(ZoneInfo(self.timezone)).date()
-        dates = resolve_dates(question, today)
-        dates_text = render_dates(dates, today) if dates else ""
-        messages = build_messages(question, pruned.schema_text, examples, dates_text)
+        context = await self.context(question)
+        messages = build_messages(
+            question,
+            context.pruned.schema_text,
+            context.examples,
+            render_dates(context.dates, context.today) if context.dates else "",
+            render_glossary(context.terms),
+        )
         for number in range(1, self.repair_rounds + 2):
             # Told just before the attempt's first event: a model call that fails before it
             # says anything ends with its error alone.
-            context: ContextEvent | None = _context_event(pruned, dates, examples, number)
+            told: ContextEvent | None = context.event(number)
             result = AttemptResult("", None)
-            async for item in self._attempt(messages, known, number, execute, shutdown):
+            async for item in self._attempt(messages, context.known, number, execute, shutdown):
                 if isinstance(item, AttemptResult):
                     result = item
                     continue
-                if context is not None:
-                    yield context
-                    context = None
+                if told is not None:
+                    yield told
+                    told = None
                 yield item
             reason = repair_reason(result, number, self.repair_rounds)
             if reason is None:
                 return
             messages = repair_messages(messages, result.answer, reason)
 
-    async def _context(self, question: str) -> tuple[Visible, Pruned, list[Scored]]:
-        """What the guard checks against, the tables the question needs (the prompt's), and
-        the most similar examples, whose SQL's tables join the question's candidates."""
+    async def context(self, question: str, *, explain: bool = False) -> QuestionContext:
+        """What the guard checks against, the most similar examples, the glossary terms and
+        dates the question uses, and the tables it needs (the prompt's), which the examples'
+        SQL and the glossary terms steer. `explain`: with each table's term reasons."""
         schema = await self.schema_cache.get()
         known = guard_view(schema.snapshot, self.limits, self.allowed_functions)
         examples = await self.retriever.top_k(question, self.few_shot_k)
@@ -178,10 +232,18 @@ class Answerer:
             hints = _example_tables(examples)
         else:  # a new example's SQL is parsed once, off the event loop
             hints = await off_loop(_example_tables, examples)
+        terms = self.glossary.find(question)
         pruned = schema.index.select(
-            question, self.schema_budget, explain=False, example_tables=hints
+            question,
+            self.schema_budget,
+            explain=explain,
+            example_tables=hints,
+            hints=[found.hint() for found in terms],
         )
-        return known, pruned, examples
+        today = datetime.now(ZoneInfo(self.timezone)).date()
+        return QuestionContext(
+            known, pruned, examples, terms, resolve_dates(question, today), today
+        )
 
     async def _attempt(
         self,
@@ -293,27 +355,6 @@ async def _parsed(chunks: AsyncIterator[LlmChunk]) -> AsyncGenerator[LlmChunk | 
                 yield piece
     for piece in parser.finish():
         yield piece
-
-
-def _context_event(
-    pruned: Pruned, dates: list[DateRange], examples: list[Scored], number: int
-) -> ContextEvent:
-    selection = pruned.selection
-    return ContextEvent(
-        tables=[
-            ContextTable(table=c.table, score=c.score, reasons=c.reasons)
-            for c in selection.tables
-            if c.sent
-        ],
-        values=[ContextValue(value=v.value, columns=v.columns) for v in selection.values],
-        dates=[ContextDate(text=d.text, start=d.start, end=d.end) for d in dates],
-        examples=[
-            ContextExample(id=s.example.id, question=s.example.question, score=round(s.score, 3))
-            for s in examples
-        ],
-        schema_tokens=selection.schema_tokens,
-        attempt=number,
-    )
 
 
 def _example_tables(examples: list[Scored]) -> list[tuple[str, float]]:

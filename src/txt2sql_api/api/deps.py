@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 
 from txt2sql_api.api.state import AppState, Database
 
@@ -27,3 +27,7 @@ async def get_database(state: StateDep) -> Database:
 
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
+
+# PostgreSQL's OFFSET and ids are bigints: past it, a 422 rather than a database error.
+BIGINT_MAX = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]

@@ -13,6 +13,7 @@ from txt2sql_api.db.pool import ServicePool
 from txt2sql_api.examples.answer_log import RecentAnswers
 from txt2sql_api.examples.retriever import ExampleRetriever
 from txt2sql_api.examples.teacher import Teacher
+from txt2sql_api.glossary.index import Glossary
 from txt2sql_api.observability.metrics import Metrics
 from txt2sql_api.schema.cache import SchemaCache
 from txt2sql_api.schema.pruning import SchemaBudget
@@ -29,6 +30,7 @@ class Database:
     answerer: Answerer
     answers: RecentAnswers
     teacher: Teacher
+    glossary: Glossary
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""`txt2sql-api serve | ask | demo load | examples import | examples export`."""
+"""`txt2sql-api serve | ask | demo load | examples import|export | glossary import|export`."""
 
 from __future__ import annotations
 
@@ -44,17 +44,36 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave a database that already holds the demo as it is",
     )
-    examples = commands.add_parser("examples", help="the stored question→SQL pairs (JSONL)")
-    examples_commands = examples.add_subparsers(dest="examples_command", required=True)
-    load_file = examples_commands.add_parser(
+    _jsonl_commands(
+        commands,
+        "examples",
+        "the stored question→SQL pairs (JSONL)",
+        "pairs",
+        "Each line is checked like POST /v1/examples (the guard, then EXPLAIN against "
+        "DATABASE_URL)",
+    )
+    _jsonl_commands(
+        commands,
+        "glossary",
+        "the glossary's business terms (JSONL)",
+        "terms",
+        "Each line is checked like POST /v1/glossary (its SQL expression and tables against "
+        "DATABASE_URL)",
+    )
+    return parser
+
+
+def _jsonl_commands(commands: Any, name: str, summary: str, things: str, checked_how: str) -> None:
+    command = commands.add_parser(name, help=summary)
+    sub = command.add_subparsers(dest="jsonl_command", required=True)
+    load_file = sub.add_parser(
         "import",
-        help="check and store the pairs of a JSONL file",
-        description="Each line is checked like POST /v1/examples (the guard, then EXPLAIN "
-        "against DATABASE_URL); refused lines are listed by number. Exit status 1 when any "
-        "line was refused.",
+        help=f"check and store the {things} of a JSONL file",
+        description=f"{checked_how}; refused lines are listed by number. Exit status 1 when "
+        "any line was refused.",
     )
     load_file.add_argument("file", type=argparse.FileType("r", encoding="utf-8"))
-    dump = examples_commands.add_parser("export", help="write every stored pair as JSONL")
+    dump = sub.add_parser("export", help=f"write every stored {things[:-1]} as JSONL")
     dump.add_argument(
         "file",
         nargs="?",
@@ -62,7 +81,6 @@ def _parser() -> argparse.ArgumentParser:
         default=sys.stdout,
         help="(default: standard output)",
     )
-    return parser
 
 
 def _with_embedded_database(settings: Settings) -> tuple[Settings, Any]:
@@ -133,29 +151,31 @@ def demo_load(if_missing: bool) -> None:
 def _database_url() -> tuple[Settings, str]:
     settings = Settings()
     if not settings.database_url:
-        raise SystemExit("DATABASE_URL is not set: say which database the examples are for")
+        raise SystemExit("DATABASE_URL is not set: say which database the JSONL is for")
     return settings, settings.database_url
 
 
-def examples_import(source: TextIO) -> int:
-    from txt2sql_api.examples.jsonl import import_file
+def jsonl_import(what: str, source: TextIO) -> int:
+    from txt2sql_api.cli.offline import import_examples, import_glossary
 
     settings, url = _database_url()
+    work = import_examples if what == "examples" else import_glossary
     with source:
-        report = asyncio.run(import_file(settings, url, source))
+        report = asyncio.run(work(settings, url, source))
     for number, reason in report.refused:
         sys.stderr.write(f"line {number}: refused: {reason}\n")
     sys.stderr.write(report.summary() + "\n")
     return 1 if report.refused else 0
 
 
-def examples_export(out: TextIO) -> int:
-    from txt2sql_api.examples.jsonl import export_file
+def jsonl_export(what: str, out: TextIO) -> int:
+    from txt2sql_api.cli.offline import export_examples, export_glossary
 
     settings, url = _database_url()
+    work = export_examples if what == "examples" else export_glossary
     with out:
-        count = asyncio.run(export_file(settings, url, out))
-    sys.stderr.write(f"{count} examples exported\n")
+        count = asyncio.run(work(settings, url, out))
+    sys.stderr.write(f"{count} {'examples' if what == 'examples' else 'terms'} exported\n")
     return 0
 
 
@@ -197,9 +217,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     configure_logging(Settings())
     if args.command == "serve":
         serve(args.host, args.port)
-    elif args.command == "examples":
-        if args.examples_command == "import":
-            raise SystemExit(examples_import(args.file))
-        raise SystemExit(examples_export(args.file))
+    elif args.command in ("examples", "glossary"):
+        if args.jsonl_command == "import":
+            raise SystemExit(jsonl_import(args.command, args.file))
+        raise SystemExit(jsonl_export(args.command, args.file))
     else:
         demo_load(args.if_missing)

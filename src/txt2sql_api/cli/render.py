@@ -54,9 +54,11 @@ def context_lines(event: ContextEvent) -> list[str]:
     """What the model was shown, a line each: `ask --verbose`."""
     lines = [f"context (attempt {event.attempt}, {event.schema_tokens} schema tokens):"]
     for table in event.tables:
-        lines.append(f"  table {table.table} ({table.score:g}): {'; '.join(table.reasons)}")
+        cut = f", {table.columns_left_out} columns left out" if table.columns_left_out else ""
+        lines.append(f"  table {table.table} ({table.score:g}{cut}): {'; '.join(table.reasons)}")
     lines += [f"  value {v.value!r} in {', '.join(v.columns)}" for v in event.values]
     lines += [f"  date {d.text} = {d.start} <= t < {d.end}" for d in event.dates]
+    lines += [f"  glossary {g.term} ({g.matched}): {g.meaning}" for g in event.glossary]
     lines += [f"  example #{e.id} ({e.score:g}): {e.question}" for e in event.examples]
     return [printable(line) for line in lines]
 

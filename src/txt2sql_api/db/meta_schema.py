@@ -1,5 +1,5 @@
 """The service's own tables, in the `txt2sql` schema of the meta database: verified examples, the
-tombstones of deleted ones, and the recent answers that feedback refers to.
+tombstones of deleted ones, the glossary, and the recent answers that feedback refers to.
 
 Created or migrated in place at first use: every statement is idempotent, so a database made by
 an older version keeps its examples and gains what is new.
@@ -7,7 +7,8 @@ an older version keeps its examples and gains what is new.
 Every change to an example takes a number from `example_versions`, under a transaction-scoped
 lock, so versions become visible in the order they were given: an instance that has read every
 change up to version N never later sees a change numbered below N. That is what lets instances
-follow each other incrementally (`changes_since`)."""
+follow each other incrementally (`changes_since`). The glossary is small: an instance reads it
+whole again when its row count or highest version changes."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 SERVICE_SCHEMA = "txt2sql"
 S = SERVICE_SCHEMA
 CHANGES_CHANNEL = f"{SERVICE_SCHEMA}_examples"
+GLOSSARY_CHANNEL = f"{SERVICE_SCHEMA}_glossary"
 TOMBSTONE_DAYS = 1
 
 # Why the advisory lock: `CREATE ... IF NOT EXISTS` is not safe against a concurrent twin, and
@@ -66,15 +68,43 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
-CREATE OR REPLACE FUNCTION {S}.example_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Wakes the instances that follow a store: the channel is the trigger's argument.
+CREATE OR REPLACE FUNCTION {S}.notify_followers() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('{CHANGES_CHANNEL}', '');
+    PERFORM pg_notify(TG_ARGV[0], '');
     RETURN NULL;
 END $$;
 CREATE OR REPLACE TRIGGER examples_versioned BEFORE INSERT OR UPDATE OR DELETE
     ON {S}.examples FOR EACH ROW EXECUTE FUNCTION {S}.example_versioned();
 CREATE OR REPLACE TRIGGER examples_changed AFTER INSERT OR UPDATE OR DELETE
-    ON {S}.examples FOR EACH STATEMENT EXECUTE FUNCTION {S}.example_changed();
+    ON {S}.examples FOR EACH STATEMENT
+    EXECUTE FUNCTION {S}.notify_followers('{CHANGES_CHANNEL}');
+DROP FUNCTION IF EXISTS {S}.example_changed();
+
+CREATE SEQUENCE IF NOT EXISTS {S}.glossary_versions;
+CREATE TABLE IF NOT EXISTS {S}.glossary (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    term text NOT NULL CHECK (btrim(term) <> ''),
+    term_key text NOT NULL UNIQUE,
+    synonyms text[] NOT NULL DEFAULT '{{}}',
+    meaning text NOT NULL CHECK (btrim(meaning) <> ''),
+    sql text,
+    tables text[] NOT NULL DEFAULT '{{}}',
+    version bigint NOT NULL DEFAULT nextval('{S}.glossary_versions'),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE OR REPLACE FUNCTION {S}.glossary_versioned() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.version := nextval('{S}.glossary_versions');
+    NEW.updated_at := now();
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER glossary_versioned BEFORE UPDATE
+    ON {S}.glossary FOR EACH ROW EXECUTE FUNCTION {S}.glossary_versioned();
+CREATE OR REPLACE TRIGGER glossary_changed AFTER INSERT OR UPDATE OR DELETE
+    ON {S}.glossary FOR EACH STATEMENT
+    EXECUTE FUNCTION {S}.notify_followers('{GLOSSARY_CHANNEL}');
 
 CREATE TABLE IF NOT EXISTS {S}.answers (
     request_id text PRIMARY KEY,

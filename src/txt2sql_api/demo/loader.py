@@ -1,4 +1,4 @@
-"""Loads the bundled city-metro demo database and its verified examples."""
+"""Loads the bundled city-metro demo database, its verified examples and its glossary."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from importlib.resources import files
 import asyncpg
 
 from txt2sql_api.examples.store import seed_examples
+from txt2sql_api.glossary.store import GlossaryIn, seed_glossary
 
 _DEMO = files("txt2sql_api.demo")
 
@@ -22,6 +23,11 @@ def demo_examples() -> list[tuple[str, str]]:
     return [(record["question"], record["sql"]) for record in records]
 
 
+def demo_glossary() -> list[GlossaryIn]:
+    lines = _DEMO.joinpath("glossary.jsonl").read_text(encoding="utf-8").splitlines()
+    return [GlossaryIn.model_validate_json(line) for line in lines if line.strip()]
+
+
 async def load_demo(database_url: str, meta_database_url: str | None = None) -> int:
     """Replaces the demo tables in `database_url` and seeds the examples; returns their count."""
     conn = await asyncpg.connect(database_url)
@@ -32,6 +38,7 @@ async def load_demo(database_url: str, meta_database_url: str | None = None) -> 
         await conn.close()
     meta = await asyncpg.connect(meta_database_url or database_url)
     try:
+        await seed_glossary(meta, demo_glossary())
         return await seed_examples(meta, demo_examples())
     finally:
         await meta.close()

@@ -41,9 +41,9 @@ from txt2sql_api.examples.store import (
     Example,
     ExampleSource,
     ExamplesStore,
-    Outcome,
     Pair,
 )
+from txt2sql_api.jsonl import Outcome
 from txt2sql_api.schema.introspect import SchemaSnapshot
 from txt2sql_api.schema.value_index import ValueMatch, indexable, normalize
 from txt2sql_api.text import cjk_grams, fold
@@ -379,7 +379,7 @@ IN_PLACE_CHANGES = 256
 class ExampleRetriever:
     """The store's examples, indexed in memory and kept current: `sync` reads what changed in
     the store since the last read (an instance's own writes, and other instances' ones when
-    `ExamplesFollower` wakes it) and applies it to the index."""
+    `StoreFollower` wakes it) and applies it to the index."""
 
     def __init__(
         self,

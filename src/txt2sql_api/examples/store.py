@@ -12,13 +12,13 @@ import asyncpg
 from pydantic import BaseModel, Field, field_validator
 
 from txt2sql_api.db.meta_schema import S, ensure_schema
+from txt2sql_api.jsonl import Outcome
 from txt2sql_api.text import StorableText
 
 if TYPE_CHECKING:
     from txt2sql_api.db.pool import Conn
 
 ExampleSource = Literal["seed", "api", "feedback"]
-Outcome = Literal["added", "updated", "unchanged"]
 MAX_TAGS = 20
 
 _COLUMNS = "id, question, sql, note, tags, source, created_at, updated_at"

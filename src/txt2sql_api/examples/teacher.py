@@ -8,21 +8,14 @@ from dataclasses import dataclass
 
 from txt2sql_api.examples.answer_log import RecentAnswers, Verdict
 from txt2sql_api.examples.retriever import ExampleRetriever
-from txt2sql_api.examples.store import Example, Outcome, Pair
-from txt2sql_api.sql.outcome import SqlProblem
+from txt2sql_api.examples.store import Example, Pair
+from txt2sql_api.jsonl import Outcome
+from txt2sql_api.sql.outcome import Refused, SqlProblem
 from txt2sql_api.sql.verify import SqlVerifier
 
 
 class UnknownAnswer(Exception):
     """No recent answer has this request id (never given, or expired)."""
-
-
-class Refused(Exception):
-    """The SQL cannot become an example; `problems` says why."""
-
-    def __init__(self, problems: list[SqlProblem]) -> None:
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

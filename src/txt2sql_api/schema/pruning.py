@@ -6,7 +6,13 @@ Matching works without a dictionary: Chinese text is cut into character bigrams 
 characters, weighted low), identifiers into their parts (`zdkl_rtj` → `zdkl`, `rtj`), English
 into words. A term counts for a table with the weight of the best place it occurs (name,
 comment, column) times its rarity across tables (idf), so "的" or "编号" weigh little. Database
-values found in the question ("沈塘桥" in `dtzpt.zdmc`) weigh most.
+values found in the question ("沈塘桥" in `dtzpt.zdmc`) weigh most. The question's words also
+stand for their synonyms (synonyms.py: 消费 for 金额, `je`, `amount`) and for what the glossary
+terms it uses name (`Hint`), a little below its own words.
+
+A table too wide to send whole (when the whole schema does not fit) is sent with its keys, its
+date and time columns, and the columns the question matches; the model is told how many more
+there are.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from pydantic import BaseModel, Field
 
 from txt2sql_api.config import Settings
 from txt2sql_api.llm.qwen_tokens import count_fragment_tokens, count_tokens
-from txt2sql_api.schema.introspect import SchemaSnapshot, Table
+from txt2sql_api.schema.introspect import Column, SchemaSnapshot, Table
 from txt2sql_api.schema.render import render_matches, render_schema, render_table
+from txt2sql_api.schema.synonyms import BUILT_IN, SYNONYM_FACTOR, Synonyms
 from txt2sql_api.schema.value_index import ValueMatch
 from txt2sql_api.text import cjk_grams
 
@@ -45,6 +52,15 @@ MORE_WITH_EVIDENCE = 2
 MIN_TABLE_TOKENS = 12
 MAX_JOIN_HOPS = 3
 PARENT_HOPS = 2
+# A table named by a glossary term the question uses.
+GLOSSARY_WEIGHT = 10.0
+# Wider than this, a table is cut to the columns that matter when the whole schema does not fit.
+WIDE_COLUMNS = 24
+# A pinyin abbreviation (`je`, `mc`) also matches at the end of an identifier part made of
+# initials only (`ddje` 订单金额, `zdmc` 站点名称), never inside an English word (`month`).
+_INITIALS = re.compile(r"[b-df-hj-np-tv-z]*")
+_ABBREVIATION = re.compile(r"[a-z]{2,3}")
+_TIME_TYPES = ("date", "time", "timestamp", "interval")
 
 _LATIN = re.compile(r"[A-Za-z0-9]+")
 _CAMEL = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -79,6 +95,24 @@ def _fields(table: Table) -> Iterator[tuple[str, str, float]]:
 
 
 @dataclass(frozen=True)
+class Hint:
+    """Outside evidence for the question: a glossary term it uses, with the tables that term
+    names and text (its synonyms, meaning, SQL) whose terms count as the question's."""
+
+    label: str
+    tables: tuple[str, ...] = ()
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class _Want:
+    """A term looked for in the tables: the question's own (factor 1), or one it stands for."""
+
+    factor: float
+    via: str | None = None
+
+
+@dataclass(frozen=True)
 class SchemaBudget:
     tokens: int
     max_tables: int
@@ -93,6 +127,9 @@ class TableChoice(BaseModel):
     score: float = Field(description="Relevance to the question; 0 for a table added to join.")
     reasons: list[str]
     sent: bool = Field(description="Whether the table is in the prompt (false: over the budget).")
+    columns_left_out: int = Field(
+        default=0, description="Columns of a wide table not shown: not matched, not keys."
+    )
 
 
 class QuestionValue(BaseModel):
@@ -129,8 +166,9 @@ class _Candidate:
 class TableIndex:
     """Built once per schema snapshot; `select` is what each question pays."""
 
-    def __init__(self, snapshot: SchemaSnapshot) -> None:
+    def __init__(self, snapshot: SchemaSnapshot, synonyms: Synonyms = BUILT_IN) -> None:
         self.snapshot = snapshot
+        self._synonyms = synonyms
         self._tables = snapshot.tables
         self._position = {t.qualified_name: i for i, t in enumerate(self._tables)}
         self._postings: dict[str, dict[int, float]] = defaultdict(dict)
@@ -157,6 +195,7 @@ class TableIndex:
         self._tokens: dict[int, int] = {}
         self._whole_cost: int | None = None
         self._terms_of: dict[int, list[tuple[str, frozenset[str]]]] = {}
+        self._ending_with: dict[str, list[str]] = {}
         # A bare table name as the pinned search path resolves it: the first schema with it.
         self._by_bare_name: dict[str, int] = {}
         for i, table in enumerate(self._tables):
@@ -165,21 +204,58 @@ class TableIndex:
     def _idf(self, term: str) -> float:
         return math.log(1 + len(self._tables) / len(self._postings[term]))
 
+    def wanted(self, question: str, hints: Sequence[Hint] = ()) -> dict[str, _Want]:
+        """The terms to look for: the question's own, then those of the synonyms of its words
+        and of the glossary terms it uses."""
+        wanted = {term: _Want(1.0) for term in text_terms(question)}
+        for synonym in self._synonyms.of(question):
+            via = f"synonym {synonym.word}→{synonym.other}"
+            for term in self._spellings(synonym.other):
+                wanted.setdefault(term, _Want(SYNONYM_FACTOR, via))
+        for hint in hints:
+            for term in text_terms(hint.text):
+                if len(term) > 1:
+                    wanted.setdefault(term, _Want(SYNONYM_FACTOR, f"glossary {hint.label}"))
+        return wanted
+
+    def _spellings(self, word: str) -> list[str]:
+        """A synonym's terms of two characters or more; for a pinyin abbreviation also the
+        identifier parts of this schema that end with it."""
+        terms = [t for t in text_terms(word) if len(t) > 1]
+        if not _ABBREVIATION.fullmatch(word):
+            return terms
+        if word not in self._ending_with:
+            self._ending_with[word] = [
+                term
+                for term in self._postings
+                if term.endswith(word)
+                and len(term) > len(word)
+                and _INITIALS.fullmatch(term[: -len(word)])
+            ]
+        return terms + self._ending_with[word]
+
     def rank(
         self,
         question: str,
         matches: Iterable[ValueMatch],
         example_tables: Sequence[tuple[str, float]] = (),
+        hints: Sequence[Hint] = (),
+        wanted: dict[str, _Want] | None = None,
     ) -> list[_Candidate]:
         candidates: dict[int, _Candidate] = {}
+
+        def candidate_at(position: int) -> _Candidate:
+            return candidates.setdefault(position, _Candidate(position))
+
+        wanted = self.wanted(question, hints) if wanted is None else wanted
         # Sorted: the same sums in the same order, so equal scores stay equal on every run.
-        for term in sorted(set(text_terms(question))):
+        for term in sorted(wanted):
             postings = self._postings.get(term)
             if not postings:
                 continue
-            idf = self._idf(term)
+            idf = self._idf(term) * wanted[term].factor
             for i, weight in postings.items():
-                candidate = candidates.setdefault(i, _Candidate(i))
+                candidate = candidate_at(i)
                 candidate.score += idf * weight
                 candidate.evidence |= len(term) > 1
         for match in matches:
@@ -187,19 +263,33 @@ class TableIndex:
             for ref in match.holders:
                 position = self._position.get(ref.table)
                 if position is not None:
-                    candidate = candidates.setdefault(position, _Candidate(position))
+                    candidate = candidate_at(position)
                     candidate.score += VALUE_WEIGHT / len(tables)
                     candidate.reasons.append(f"value {match.value!r} in {ref.column}")
                     candidate.evidence = True
-        seen: set[int] = set()
-        for name, similarity in example_tables:
+        named = [
+            (
+                name,
+                EXAMPLE_WEIGHT * min(similarity, 1.0),
+                f"in the SQL of a similar example ({similarity:.2f})",
+            )
+            for name, similarity in example_tables
+        ]
+        named += [
+            (name, GLOSSARY_WEIGHT, f"named by glossary {hint.label}")
+            for hint in hints
+            for name in hint.tables
+        ]
+        seen: set[tuple[int, str]] = set()
+        for name, weight, reason in named:
             position = self._resolve(name)
-            if position is None or position in seen:
+            kind = reason.split(" (")[0]
+            if position is None or (position, kind) in seen:
                 continue  # the best example naming a table counts for it
-            seen.add(position)
-            candidate = candidates.setdefault(position, _Candidate(position))
-            candidate.score += EXAMPLE_WEIGHT * min(similarity, 1.0)
-            candidate.reasons.append(f"in the SQL of a similar example ({similarity:.2f})")
+            seen.add((position, kind))
+            candidate = candidate_at(position)
+            candidate.score += weight
+            candidate.reasons.append(reason)
             candidate.evidence = True
         return sorted(candidates.values(), key=lambda c: (-c.score, c.index))
 
@@ -215,14 +305,16 @@ class TableIndex:
         *,
         explain: bool = True,
         example_tables: Sequence[tuple[str, float]] = (),
+        hints: Sequence[Hint] = (),
     ) -> Pruned:
         """The tables for this question's prompt, recall first: every table when the whole
         schema fits the budget (best-ranked first); else the tables with evidence (terms,
-        values, the tables of similar examples' SQL), with their joins, while the budget lasts.
-        `explain=False` leaves out the per-table term reasons, which only a human reading
-        `/v1/schema?question=` needs."""
+        synonyms, values, glossary terms, the tables of similar examples' SQL), with their
+        joins, while the budget lasts. `explain=False` leaves out the per-table term reasons,
+        which only a human reading `/v1/schema?question=` needs."""
         matches = self.snapshot.find_values(question)
-        ranked = self.rank(question, matches, example_tables)
+        wanted = self.wanted(question, hints)
+        ranked = self.rank(question, matches, example_tables, hints, wanted)
         if ranked:
             cutoff = ranked[0].score * RELATIVE_CUTOFF
             first = [c for c in ranked if c.score >= cutoff][: budget.max_tables]
@@ -239,9 +331,10 @@ class TableIndex:
         rest = [c for c in ranked if c.index not in placed and c.evidence][
             : MORE_WITH_EVIDENCE * budget.max_tables
         ]
-        if self._fits_whole(budget.tokens):
+        whole = self._fits_whole(budget.tokens)
+        if whole:
             rest += self._remaining(placed | {c.index for c in rest})
-        return self._fit(question, ordered + rest, matches, budget.tokens, explain)
+        return self._fit(wanted, ordered + rest, matches, budget.tokens, explain, cut=not whole)
 
     def _fits_whole(self, budget_tokens: int) -> bool:
         if len(self._tables) * MIN_TABLE_TOKENS > budget_tokens:
@@ -328,23 +421,27 @@ class TableIndex:
 
     def _fit(
         self,
-        question: str,
+        wanted: dict[str, _Want],
         ordered: list[_Candidate],
         matches: list[ValueMatch],
         budget_tokens: int,
         explain: bool,
+        *,
+        cut: bool,
     ) -> Pruned:
-        """Whole tables in order while they fit; a question value is told only for the columns
-        of tables sent ("正常" may be in hundreds of status columns)."""
+        """Tables in order while they fit, wide ones cut to the columns that matter when `cut`;
+        a question value is told only for the columns of tables sent ("正常" may be in
+        hundreds of status columns)."""
         bare = [replace(m, holders=()) for m in matches]
         spent = count_fragment_tokens(render_matches(bare)) + 2 if matches else 0
-        sent: list[int] = []
+        sent: list[tuple[Table, str]] = []
         choices: list[TableChoice] = []
         for candidate in ordered:
             if budget_tokens - spent < MIN_TABLE_TOKENS:
                 break  # full: no table fits any more
             table = self._tables[candidate.index]
-            cost = self._cost(candidate.index) + sum(
+            text, cost, left_out = self._shown(candidate.index, wanted, matches, cut)
+            cost += sum(
                 count_fragment_tokens(f", {ref.table}.{ref.column}")
                 for m in matches
                 for ref in m.holders
@@ -353,23 +450,23 @@ class TableIndex:
             fits = spent + cost <= budget_tokens
             if fits:
                 spent += cost
-                sent.append(candidate.index)
+                sent.append((table, text))
             choices.append(
                 TableChoice(
                     table=table.qualified_name,
                     score=round(candidate.score, 3),
                     reasons=candidate.reasons
-                    + (self._term_reasons(question, candidate.index) if explain else []),
+                    + (self._term_reasons(wanted, candidate.index) if explain else []),
                     sent=fits,
+                    columns_left_out=left_out,
                 )
             )
-        tables = [self._tables[i] for i in sent]
-        names = {t.qualified_name for t in tables}
+        names = {table.qualified_name for table, _ in sent}
         told = [
             replace(m, holders=tuple(r for r in m.holders if r.table in names)) for m in matches
         ]
         told = [m for m in told if m.holders]
-        text = render_schema([self._render(i) for i in sent], told)
+        text = render_schema([text for _, text in sent], told)
         selection = Selection(
             budget_tokens=budget_tokens,
             # Unexplained, the sum of the parts' counts (within a few tokens) saves a count.
@@ -382,14 +479,48 @@ class TableIndex:
             ],
             tables=choices,
         )
-        return Pruned(tables, told, selection, text)
+        return Pruned([table for table, _ in sent], told, selection, text)
 
-    def _term_reasons(self, question: str, index: int) -> list[str]:
-        """Which of the question's terms matched where, for a human reading `/v1/schema`."""
-        wanted = set(text_terms(question))
+    def _shown(
+        self, index: int, wanted: dict[str, _Want], matches: list[ValueMatch], cut: bool
+    ) -> tuple[str, int, int]:
+        """A table's text, its tokens, and how many of its columns it leaves out."""
+        table = self._tables[index]
+        if not cut or len(table.columns) <= WIDE_COLUMNS:
+            return self._render(index), self._cost(index), 0
+        kept = self._kept_columns(index, wanted, matches)
+        left_out = len(table.columns) - len(kept)
+        text = render_table(table.model_copy(update={"columns": kept}))
+        text += f"\n  -- {left_out} more columns not shown"
+        return text, count_tokens(text) + 2, left_out
+
+    def _kept_columns(
+        self, index: int, wanted: dict[str, _Want], matches: list[ValueMatch]
+    ) -> list[Column]:
+        """A wide table's keys, date and time columns, and the columns the question matches
+        (by name, comment, synonym, glossary term or value), in the table's order."""
+        table = self._tables[index]
+        keep = set(table.primary_key)
+        keep.update(c for fk in table.foreign_keys for c in fk.columns)
+        keep.update(c for key in table.unique for c in key)
+        keep.update(c.name for c in table.columns if c.type.startswith(_TIME_TYPES))
+        keep.update(
+            ref.column for m in matches for ref in m.holders if ref.table == table.qualified_name
+        )
+        for where, terms in self._field_terms(index):
+            if where.startswith("column ") and any(t in wanted for t in terms):
+                keep.add(where.removeprefix("column "))
+        return [c for c in table.columns if c.name in keep]
+
+    def _term_reasons(self, wanted: dict[str, _Want], index: int) -> list[str]:
+        """Which of the question's terms (and those it stands for) matched where, for a human
+        reading `/v1/schema`."""
         found: dict[str, set[str]] = defaultdict(set)
         for where, terms in self._field_terms(index):
-            found[where].update(terms & wanted)
+            for term in terms:
+                if term in wanted:
+                    via = wanted[term].via
+                    found[where].add(f"{term} ({via})" if via else term)
         return [f"{where}: {' '.join(sorted(terms))}" for where, terms in found.items() if terms]
 
     def _field_terms(self, index: int) -> list[tuple[str, frozenset[str]]]:

@@ -4,17 +4,15 @@ leads to the column that holds it (schema pruning) and can be masked (example re
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from txt2sql_api.text import fold, fold_in_place
+from txt2sql_api.text import PhraseIndex, fold
 
 # Shorter values (one Chinese character, "A") match almost any question by chance.
 MIN_VALUE_CHARS = 2
 MAX_VALUE_CHARS = 32
 _NOT_A_NAME = re.compile(r"[\d\W_]+")
-_WORD_CHAR = re.compile(r"[a-z0-9_]")
 
 
 @dataclass(frozen=True)
@@ -46,52 +44,27 @@ class ValueIndex:
     """Normalized value text → the (table, column) pairs that hold it."""
 
     def __init__(self) -> None:
-        self._holders: dict[str, set[ColumnRef]] = defaultdict(set)
-        self._lengths: set[int] = set()
+        self._phrases: PhraseIndex[ColumnRef] = PhraseIndex()
 
     def __len__(self) -> int:
-        return len(self._holders)
+        return len(self._phrases)
 
     def add_all(self, values: Iterable[str], table: str, column: str) -> None:
         ref = ColumnRef(table, column)
         for value in values:
             if indexable(value):
-                key = normalize(value)
-                self._holders[key].add(ref)
-                self._lengths.add(len(key))
+                self._phrases.add(value, ref)
 
     def holders(self, value: str) -> list[ColumnRef]:
-        return sorted(self._holders.get(normalize(value), ()), key=lambda r: (r.table, r.column))
+        return _sorted(self._phrases.payloads(value))
 
     def find(self, text: str) -> list[ValueMatch]:
-        """Leftmost-longest, non-overlapping occurrences of known values in `text`. A value
-        that starts or ends with a letter or digit must not be glued to another one ("in")."""
-        folded = fold_in_place(text)
-        lengths = sorted(self._lengths, reverse=True)
-        found: list[ValueMatch] = []
-        start = 0
-        while start < len(folded):
-            match = self._longest_at(folded, start, lengths)
-            if match is None:
-                start += 1
-                continue
-            end = start + len(match)
-            refs = self.holders(match)
-            found.append(ValueMatch(text[start:end], start, end, tuple(refs)))
-            start = end
-        return found
-
-    def _longest_at(self, text: str, start: int, lengths: list[int]) -> str | None:
-        for length in lengths:
-            candidate = text[start : start + length]
-            if len(candidate) == length and candidate in self._holders:
-                if _glued(text, start, start + length):
-                    continue
-                return candidate
-        return None
+        """Leftmost-longest, non-overlapping occurrences of known values in `text`."""
+        return [
+            ValueMatch(text[start:end], start, end, tuple(_sorted(refs)))
+            for start, end, refs in self._phrases.find(text)
+        ]
 
 
-def _glued(text: str, start: int, end: int) -> bool:
-    before = start > 0 and _WORD_CHAR.match(text[start - 1]) and _WORD_CHAR.match(text[start])
-    after = end < len(text) and _WORD_CHAR.match(text[end - 1]) and _WORD_CHAR.match(text[end])
-    return bool(before or after)
+def _sorted(refs: Iterable[ColumnRef]) -> list[ColumnRef]:
+    return sorted(refs, key=lambda r: (r.table, r.column))

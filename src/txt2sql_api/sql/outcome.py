@@ -13,6 +13,14 @@ class SqlProblem(BaseModel):
     message: str
 
 
+class Refused(Exception):
+    """SQL (or a SQL expression) that cannot be stored; `problems` says why."""
+
+    def __init__(self, problems: list[SqlProblem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
 class ResultColumn(BaseModel):
     name: str
     type: str = Field(description="PostgreSQL type name, e.g. int4, numeric, timestamptz, _text.")

@@ -140,13 +140,17 @@ const view = {
     show("rows-box");
   },
 
-  // The tables and why, the values and dates found in the question, the examples: one line
+  // The tables and why, the values, dates and glossary terms of the question, the examples: one line
   // each, as text (never as HTML: it holds the database's comments).
   context(event) {
     const lines = [`attempt ${event.attempt}: ${event.schema_tokens} schema tokens`];
-    for (const t of event.tables) lines.push(`表 ${t.table} (${t.score}): ${t.reasons.join("; ")}`);
+    for (const t of event.tables) {
+      const cut = t.columns_left_out ? ` (省略 ${t.columns_left_out} 列)` : "";
+      lines.push(`表 ${t.table} (${t.score})${cut}: ${t.reasons.join("; ")}`);
+    }
     for (const v of event.values) lines.push(`值 ${v.value} → ${v.columns.join(", ")}`);
     for (const d of event.dates) lines.push(`日期 ${d.text} = ${d.start} ≤ t < ${d.end}`);
+    for (const g of event.glossary) lines.push(`术语 ${g.term}（${g.matched}）: ${g.meaning}`);
     for (const e of event.examples) lines.push(`示例 #${e.id} (${e.score}): ${e.question}`);
     $("context").append(...lines.map((text) => {
       const item = document.createElement("li");

@@ -2,21 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 
-from txt2sql_api.api.deps import DatabaseDep
+from txt2sql_api.api.deps import BIGINT_MAX, DatabaseDep, RowId
 from txt2sql_api.api.errors import refused
 from txt2sql_api.api.openapi import EXAMPLE_PAIR, ErrorDetail, json_example
 from txt2sql_api.examples.store import Example, ExampleIn, QuestionTaken
-from txt2sql_api.examples.teacher import Refused
 from txt2sql_api.sql.guard import check_sql
+from txt2sql_api.sql.outcome import Refused
 from txt2sql_api.text import StorableText
 
 router = APIRouter(prefix="/v1/examples", tags=["examples"])
 
-# PostgreSQL's OFFSET and ids are bigints: past it, a 422 rather than a database error.
-BIGINT_MAX = 2**63 - 1
-ExampleId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+ExampleId = RowId
 
 
 _REFUSED = {

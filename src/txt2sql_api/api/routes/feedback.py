@@ -9,7 +9,8 @@ from txt2sql_api.api.middleware import REQUEST_ID_PATTERN
 from txt2sql_api.api.openapi import EXAMPLE_PAIR, ErrorDetail, json_example
 from txt2sql_api.examples.answer_log import Verdict
 from txt2sql_api.examples.store import Example
-from txt2sql_api.examples.teacher import Refused, UnknownAnswer
+from txt2sql_api.examples.teacher import UnknownAnswer
+from txt2sql_api.sql.outcome import Refused
 from txt2sql_api.text import StorableText
 
 router = APIRouter(prefix="/v1/feedback", tags=["examples"])

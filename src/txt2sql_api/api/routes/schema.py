@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from txt2sql_api.api.deps import DatabaseDep, StateDep
+from txt2sql_api.api.deps import DatabaseDep
 from txt2sql_api.api.openapi import EXAMPLE_SCHEMA, ErrorDetail, json_example
 from txt2sql_api.schema.introspect import Table
 from txt2sql_api.schema.pruning import QuestionValue, Selection, TableChoice
@@ -58,7 +58,6 @@ _UNAVAILABLE = {"model": ErrorDetail, "description": "No database, or it cannot 
 )
 async def get_schema(
     database: DatabaseDep,
-    state: StateDep,
     question: Annotated[
         str | None,
         Query(
@@ -72,7 +71,8 @@ async def get_schema(
     schema = await database.schema_cache.get()
     if question is None:
         return SchemaView(loaded_at=schema.snapshot.loaded_at, tables=schema.snapshot.tables)
-    pruned = schema.index.select(question, state.schema_budget)
+    # The same choice as /v1/ask makes, similar examples and glossary terms included.
+    pruned = (await database.answerer.context(question, explain=True)).pruned
     return SchemaView(
         loaded_at=schema.snapshot.loaded_at, tables=pruned.tables, selection=pruned.selection
     )

@@ -1,7 +1,8 @@
-"""Keeps this instance's example index in step with the store that several instances share.
+"""Keeps what this instance holds in memory (the example index, the glossary) in step with the
+store in PostgreSQL that several instances share.
 
 A dedicated connection LISTENs on the channel the store's trigger notifies at every commit that
-changes an example; each notification wakes an incremental `sync`. Notifications are not
+changes it; each notification wakes a `sync`. Notifications are not
 queued for a listener that is away, so the loop also syncs every `poll_seconds` (checking the
 connection on the way) and right after each (re)connect: a lost connection or a missed
 notification delays a change by at most that long, never loses it."""
@@ -11,31 +12,38 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from txt2sql_api.db.meta_schema import CHANGES_CHANNEL
 from txt2sql_api.db.pool import DATABASE_ERRORS
-from txt2sql_api.examples.retriever import ExampleRetriever
 
 logger = logging.getLogger(__name__)
 
-APPLICATION_NAME = "txt2sql-api-examples-listener"
 RECONNECT_FIRST_SECONDS = 0.5
 RECONNECT_MAX_SECONDS = 15.0
 
 
-class ExamplesFollower:
+def listener_name(what: str) -> str:
+    """The listening connection's `application_name`, as `pg_stat_activity` shows it."""
+    return f"txt2sql-api-{what}-listener"
+
+
+class StoreFollower:
     def __init__(
         self,
-        retriever: ExampleRetriever,
+        what: str,
+        sync: Callable[[], Awaitable[object]],
         dsn: str,
+        channel: str,
         *,
         poll_seconds: float,
         connect_timeout: float,
     ) -> None:
-        self._retriever = retriever
+        self._what = what
+        self._sync = sync
         self._dsn = dsn
+        self._channel = channel
         self._poll_seconds = poll_seconds
         self._connect_timeout = connect_timeout
         self._task: asyncio.Task[None] | None = None
@@ -57,9 +65,9 @@ class ExamplesFollower:
             try:
                 await self._follow()
             except DATABASE_ERRORS as exc:
-                logger.warning("following the examples store failed, retrying: %r", exc)
+                logger.warning("following the %s failed, retrying: %r", self._what, exc)
             except Exception:
-                logger.exception("following the examples store failed, retrying")
+                logger.exception("following the %s failed, retrying", self._what)
             delay = RECONNECT_FIRST_SECONDS if self._connected else delay
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_MAX_SECONDS)
@@ -68,14 +76,14 @@ class ExamplesFollower:
         conn = await asyncpg.connect(
             self._dsn,
             timeout=self._connect_timeout,
-            server_settings={"application_name": APPLICATION_NAME},
+            server_settings={"application_name": listener_name(self._what)},
         )
         try:
-            await conn.add_listener(CHANGES_CHANNEL, self._notified)
+            await conn.add_listener(self._channel, self._notified)
             conn.add_termination_listener(self._notified)
             self._connected = True
             while True:
-                await self._retriever.sync()
+                await self._sync()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
                 except TimeoutError:
