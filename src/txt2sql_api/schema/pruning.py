@@ -242,22 +242,27 @@ class TableIndex:
         hints: Sequence[Hint] = (),
         wanted: dict[str, _Want] | None = None,
     ) -> list[_Candidate]:
-        candidates: dict[int, _Candidate] = {}
-
-        def candidate_at(position: int) -> _Candidate:
-            return candidates.setdefault(position, _Candidate(position))
-
         wanted = self.wanted(question, hints) if wanted is None else wanted
-        # Sorted: the same sums in the same order, so equal scores stay equal on every run.
+        # Plain sums first: the terms' postings are the hot loop (a shared word is in hundreds
+        # of tables). Sorted: the same sums in the same order, so equal scores stay equal.
+        scores: dict[int, float] = defaultdict(float)
+        with_evidence: set[int] = set()
         for term in sorted(wanted):
             postings = self._postings.get(term)
             if not postings:
                 continue
             idf = self._idf(term) * wanted[term].factor
             for i, weight in postings.items():
-                candidate = candidate_at(i)
-                candidate.score += idf * weight
-                candidate.evidence |= len(term) > 1
+                scores[i] += idf * weight
+            if len(term) > 1:
+                with_evidence.update(postings)
+        candidates = {
+            i: _Candidate(i, score, evidence=i in with_evidence) for i, score in scores.items()
+        }
+
+        def candidate_at(position: int) -> _Candidate:
+            return candidates.setdefault(position, _Candidate(position))
+
         for match in matches:
             tables = {ref.table for ref in match.holders}
             for ref in match.holders:
@@ -434,6 +439,11 @@ class TableIndex:
         hundreds of status columns)."""
         bare = [replace(m, holders=()) for m in matches]
         spent = count_fragment_tokens(render_matches(bare)) + 2 if matches else 0
+        # What telling a table's values costs: ", table.column" for each column holding one.
+        told_cost: dict[str, int] = defaultdict(int)
+        for m in matches:
+            for ref in m.holders:
+                told_cost[ref.table] += count_fragment_tokens(f", {ref.table}.{ref.column}")
         sent: list[tuple[Table, str]] = []
         choices: list[TableChoice] = []
         for candidate in ordered:
@@ -441,12 +451,7 @@ class TableIndex:
                 break  # full: no table fits any more
             table = self._tables[candidate.index]
             text, cost, left_out = self._shown(candidate.index, wanted, matches, cut)
-            cost += sum(
-                count_fragment_tokens(f", {ref.table}.{ref.column}")
-                for m in matches
-                for ref in m.holders
-                if ref.table == table.qualified_name
-            )
+            cost += told_cost.get(table.qualified_name, 0)
             fits = spent + cost <= budget_tokens
             if fits:
                 spent += cost
