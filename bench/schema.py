@@ -2,8 +2,11 @@
 columns with Chinese comments (tests/catalog.py), in a throwaway database.
 
 Measures cold loading (catalog read, sample values, the relevance index), a cached lookup,
-pruning per question, and the prompt's size in Qwen tokens, counted as the Qwen tokenizer
-shipped inside the dashscope SDK counts them (`qwen.tiktoken`), for the quality set's questions.
+pruning per question with its dates resolved and its glossary terms found, and the prompt's size
+in Qwen tokens, counted as the Qwen tokenizer shipped inside the dashscope SDK counts them
+(`qwen.tiktoken`), for the quality set's questions. Then linking quality on the quality set
+(the demo, the retail and HR/finance schemas, their glossaries; tests/helpers/quality/) at the
+default budget and a tight one, and the three-table shop.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -18,9 +22,22 @@ import asyncpg
 from bench.figures import ms, percentiles, table
 from tests.helpers.catalog import noisy_database
 from tests.helpers.pg import Databases, admin_dsn
-from tests.helpers.schema_quality import Score, catalog_cases, demo_cases
+from tests.helpers.quality import SCHEMAS
+from tests.helpers.schema_quality import (
+    Linked,
+    Score,
+    catalog_cases,
+    demo_cases,
+    glossary_of,
+    glossary_terms,
+    linked_schema,
+    score_linked,
+)
+from tests.schema.test_recall import SHOP
+from txt2sql_api.answer.dates import resolve_dates
 from txt2sql_api.answer.prompt import build_messages
 from txt2sql_api.config import Settings
+from txt2sql_api.demo.loader import demo_examples, demo_glossary, load_demo
 from txt2sql_api.llm.qwen_tokens import count_tokens, load_tokenizer
 from txt2sql_api.schema.cache import SchemaCache, SchemaSource
 from txt2sql_api.schema.pruning import SchemaBudget, TableIndex
@@ -29,6 +46,18 @@ from txt2sql_api.schema.sample_values import SampleLimits
 GENERATED_TABLES = 1000
 COLD_RUNS = 3
 CACHED_LOOKUPS = 10_000
+TIGHT = SchemaBudget(1500, 10)
+SHOP_QUESTIONS = [
+    (
+        "龙井茶卖了多少",
+        "SELECT sum(dd.sl) FROM dd JOIN sp ON sp.spbh = dd.spbh WHERE sp.mc = '龙井茶'",
+    ),
+    (
+        "杭州的金卡客户买了哪些商品",
+        "SELECT DISTINCT sp.mc FROM dd JOIN kh ON kh.khbh = dd.khbh JOIN sp ON sp.spbh = dd.spbh"
+        " WHERE kh.cs = '杭州' AND kh.dj = '金卡'",
+    ),
+]
 
 
 def _source(pool: asyncpg.Pool, settings: Settings) -> SchemaSource:
@@ -84,6 +113,8 @@ def _questions(index: TableIndex, budget: SchemaBudget) -> dict[str, Any]:
     cases = demo_cases() + catalog_cases()
     first_pass, steady, for_prompt, prompt_tokens = [], [], [], []
     score = Score()
+    terms = glossary_terms(demo_glossary())
+    today = date.today()
     for case in cases:
         start = time.perf_counter()
         index.select(case.question, budget)  # first time: each table's tokens are counted
@@ -93,7 +124,10 @@ def _questions(index: TableIndex, budget: SchemaBudget) -> dict[str, Any]:
         pruned = index.select(case.question, budget)
         steady.append(time.perf_counter() - start)
         start = time.perf_counter()
-        index.select(case.question, budget, explain=False)  # what /v1/ask does
+        # What /v1/ask does: the dates, the glossary terms, the tables without reasons.
+        resolve_dates(case.question, today)
+        hints = [found.hint() for found in terms.find(case.question)]
+        index.select(case.question, budget, explain=False, hints=hints)
         for_prompt.append(time.perf_counter() - start)
         score.add(case, pruned)
         messages = build_messages(case.question, pruned.schema_text, [])
@@ -125,6 +159,7 @@ async def _run(admin: str) -> dict[str, Any]:
         finally:
             await pool.close()
         questions = _questions(index, budget)
+        quality = await _quality(databases, budget)
     finally:
         await databases.drop_all()
     return {
@@ -135,7 +170,51 @@ async def _run(admin: str) -> dict[str, Any]:
         "cold": cold,
         "cached_lookup": cached,
         **questions,
+        "quality": quality,
     }
+
+
+async def _quality_sets(databases: Databases) -> dict[str, Linked]:
+    demo = await databases.create()
+    await load_demo(demo)
+    sets = {"demo": await linked_schema(demo, demo_examples(), demo_glossary())}
+    for schema in SCHEMAS:
+        url = await databases.create()
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(schema.ddl)
+        finally:
+            await conn.close()
+        pairs = [(q.question, q.sql) for q in schema.questions]
+        sets[schema.name] = await linked_schema(url, pairs, glossary_of(schema))
+    shop = await databases.create()
+    conn = await asyncpg.connect(shop)
+    try:
+        await conn.execute(SHOP)
+    finally:
+        await conn.close()
+    sets["shop (kh, sp, dd)"] = await linked_schema(shop, SHOP_QUESTIONS, [])
+    return sets
+
+
+async def _quality(databases: Databases, budget: SchemaBudget) -> list[dict[str, Any]]:
+    rows = []
+    for name, linked in (await _quality_sets(databases)).items():
+        for label, chosen in (("default", budget), ("tight", TIGHT)):
+            score = score_linked(linked, chosen)
+            rows.append(
+                {
+                    "schema": name,
+                    "budget_tokens": chosen.tokens,
+                    "fits_whole": linked.index.fits_whole(chosen.tokens),
+                    "budget": label,
+                    "questions": score.questions,
+                    "table_recall": round(score.recall, 4),
+                    "column_recall": round(score.column_recall, 4),
+                    "unneeded_tables_per_question": round(score.unneeded_per_question, 2),
+                }
+            )
+    return rows
 
 
 def run() -> dict[str, Any]:
@@ -176,4 +255,19 @@ def markdown(result: dict[str, Any]) -> str:
         ("needed tables in the prompt (recall)", f"{result['recall']:.1%}", "≥ 95 %"),
         ("unneeded tables per question", f"{result['unneeded_tables_per_question']}", ""),
     ]
-    return table(rows)
+    return table(rows) + "\n\n" + _quality_table(result["quality"])
+
+
+def _quality_table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| schema | budget | fits whole | questions | tables shown (recall) | columns shown "
+        "(recall) | unneeded tables per question |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['schema']} | {row['budget_tokens']} | {'yes' if row['fits_whole'] else 'no'} "
+            f"| {row['questions']} | {row['table_recall']:.1%} | {row['column_recall']:.1%} "
+            f"| {row['unneeded_tables_per_question']} |"
+        )
+    return "\n".join(lines)

@@ -6,10 +6,18 @@ noisy catalog (tests/helpers/catalog.py), whose tables are named by entity and k
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+import asyncpg
+
+from tests.helpers.quality import QualitySchema, gold_columns, gold_tables
 from txt2sql_api.demo.loader import demo_examples
-from txt2sql_api.schema.pruning import Pruned
+from txt2sql_api.glossary.index import Terms
+from txt2sql_api.glossary.store import GlossaryIn, GlossaryTerm
+from txt2sql_api.schema.cache import SchemaSource
+from txt2sql_api.schema.pruning import Pruned, SchemaBudget, TableIndex
+from txt2sql_api.schema.sample_values import SampleLimits
 from txt2sql_api.sql.guard import check_sql
 
 # Questions about the generated catalog's tables (main tables and the first six kinds, which
@@ -36,6 +44,8 @@ CATALOG_QUESTIONS: list[tuple[str, set[str]]] = [
 class Case:
     question: str
     needed: frozenset[str]
+    # `table.column` (bare table names) the gold SQL reads; empty when not known.
+    columns: frozenset[str] = frozenset()
 
 
 def demo_cases() -> list[Case]:
@@ -49,24 +59,101 @@ def catalog_cases() -> list[Case]:
     return [Case(q, frozenset(tables)) for q, tables in CATALOG_QUESTIONS]
 
 
+def gold_cases(pairs: list[tuple[str, str]], columns_of: dict[str, list[str]]) -> list[Case]:
+    """Cases whose needed tables and columns are read off gold SQL."""
+    return [Case(q, gold_tables(sql), gold_columns(sql, columns_of)) for q, sql in pairs]
+
+
 @dataclass
 class Score:
     needed: int = 0
     found: int = 0
     unneeded: int = 0
     questions: int = 0
+    needed_columns: int = 0
+    found_columns: int = 0
+    missed: list[str] = field(default_factory=list)
 
     def add(self, case: Case, pruned: Pruned) -> None:
         sent = {t.name for t in pruned.tables}
+        shown = {f"{t.name}.{c.name}" for t in pruned.tables for c in t.columns}
         self.needed += len(case.needed)
         self.found += len(case.needed & sent)
         self.unneeded += len(sent - case.needed)
         self.questions += 1
+        self.needed_columns += len(case.columns)
+        self.found_columns += len(case.columns & shown)
+        if not case.needed <= sent or not case.columns <= shown:
+            lost = sorted((case.needed - sent) | (case.columns - shown))
+            self.missed.append(f"{case.question}: {', '.join(lost)}")
+
+    def __iadd__(self, other: Score) -> Score:
+        for name in ("needed", "found", "unneeded", "questions"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.needed_columns += other.needed_columns
+        self.found_columns += other.found_columns
+        self.missed += other.missed
+        return self
 
     @property
     def recall(self) -> float:
         return self.found / self.needed
 
     @property
+    def column_recall(self) -> float:
+        return self.found_columns / self.needed_columns if self.needed_columns else 1.0
+
+    @property
     def unneeded_per_question(self) -> float:
         return self.unneeded / self.questions
+
+
+@dataclass
+class Linked:
+    index: TableIndex
+    terms: Terms
+    cases: list[Case]
+
+
+def glossary_terms(entries: list[GlossaryIn]) -> Terms:
+    at = datetime.now(UTC)
+    return Terms(
+        [
+            GlossaryTerm(id=i, created_at=at, updated_at=at, **entry.model_dump())
+            for i, entry in enumerate(entries, start=1)
+        ]
+    )
+
+
+def glossary_of(schema: QualitySchema) -> list[GlossaryIn]:
+    return [
+        GlossaryIn(
+            term=t.term,
+            synonyms=list(t.synonyms),
+            meaning=t.meaning,
+            sql=t.sql,
+            tables=list(t.tables),
+        )
+        for t in schema.glossary
+    ]
+
+
+async def linked_schema(
+    url: str, pairs: list[tuple[str, str]], entries: list[GlossaryIn]
+) -> Linked:
+    pool = await asyncpg.create_pool(url, min_size=0, max_size=1)
+    try:
+        limits = SampleLimits(200, 10_000, 1, total_seconds=30, acquire_timeout_seconds=5)
+        snapshot = await SchemaSource(pool, ["public"], ["*"], [], limits).load()
+    finally:
+        await pool.close()
+    columns = {t.name: [c.name for c in t.columns] for t in snapshot.tables}
+    return Linked(TableIndex(snapshot), glossary_terms(entries), gold_cases(pairs, columns))
+
+
+def score_linked(linked: Linked, budget: SchemaBudget) -> Score:
+    result = Score()
+    for case in linked.cases:
+        hints = [found.hint() for found in linked.terms.find(case.question)]
+        result.add(case, linked.index.select(case.question, budget, hints=hints))
+    return result

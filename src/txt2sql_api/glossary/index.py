@@ -40,6 +40,25 @@ def probe_sql(entry: GlossaryIn) -> str:
     return f"{select} FROM {tables} LIMIT 0"
 
 
+class Terms:
+    """Terms found in a question by the term or a synonym, case and width aside."""
+
+    def __init__(self, terms: list[GlossaryTerm]) -> None:
+        self.terms = {term.id: term for term in terms}
+        self._phrases: PhraseIndex[int] = PhraseIndex()
+        for term in terms:
+            for word in [term.term, *term.synonyms]:
+                self._phrases.add(word, term.id)
+
+    def find(self, question: str) -> list[Found]:
+        """The terms the question uses, in the order it uses them, each once."""
+        found: dict[int, Found] = {}
+        for start, end, ids in self._phrases.find(question):
+            for term_id in sorted(ids):
+                found.setdefault(term_id, Found(self.terms[term_id], question[start:end]))
+        return list(found.values())
+
+
 class Glossary:
     def __init__(
         self,
@@ -48,22 +67,16 @@ class Glossary:
     ) -> None:
         self._store = store
         self._problems = problems
-        self._terms: dict[int, GlossaryTerm] = {}
-        self._phrases: PhraseIndex[int] = PhraseIndex()
+        self._terms = Terms([])
         self._version: Version | None = None
         self._lock = asyncio.Lock()
 
     @property
     def terms(self) -> list[GlossaryTerm]:
-        return list(self._terms.values())
+        return list(self._terms.terms.values())
 
     def find(self, question: str) -> list[Found]:
-        """The terms the question uses, in the order it uses them, each once."""
-        found: dict[int, Found] = {}
-        for start, end, ids in self._phrases.find(question):
-            for term_id in sorted(ids):
-                found.setdefault(term_id, Found(self._terms[term_id], question[start:end]))
-        return list(found.values())
+        return self._terms.find(question)
 
     async def sync(self) -> None:
         """Reads the glossary again when it changed since the last read."""
@@ -71,13 +84,7 @@ class Glossary:
             version = await self._store.version()
             if version == self._version:
                 return
-            terms = await self._store.all()
-            phrases: PhraseIndex[int] = PhraseIndex()
-            for term in terms:
-                for word in [term.term, *term.synonyms]:
-                    phrases.add(word, term.id)
-            self._terms = {term.id: term for term in terms}
-            self._phrases = phrases
+            self._terms = Terms(await self._store.all())
             self._version = version
 
     async def checked(self, entry: GlossaryIn) -> None:

@@ -61,6 +61,9 @@ WIDE_COLUMNS = 24
 _INITIALS = re.compile(r"[b-df-hj-np-tv-z]*")
 _ABBREVIATION = re.compile(r"[a-z]{2,3}")
 _TIME_TYPES = ("date", "time", "timestamp", "interval")
+# Kept in a wide table whatever the question says: what names a row and what says whether it
+# counts (a person's name, an order's status), which answers list and filter by.
+_LABEL_WORDS = ("名称", "姓名", "名字", "name", "mc", "xm", "状态", "status", "zt")
 
 _LATIN = re.compile(r"[A-Za-z0-9]+")
 _CAMEL = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -196,6 +199,7 @@ class TableIndex:
         self._whole_cost: int | None = None
         self._terms_of: dict[int, list[tuple[str, frozenset[str]]]] = {}
         self._ending_with: dict[str, list[str]] = {}
+        self._label_terms: frozenset[str] | None = None
         # A bare table name as the pinned search path resolves it: the first schema with it.
         self._by_bare_name: dict[str, int] = {}
         for i, table in enumerate(self._tables):
@@ -336,12 +340,12 @@ class TableIndex:
         rest = [c for c in ranked if c.index not in placed and c.evidence][
             : MORE_WITH_EVIDENCE * budget.max_tables
         ]
-        whole = self._fits_whole(budget.tokens)
+        whole = self.fits_whole(budget.tokens)
         if whole:
             rest += self._remaining(placed | {c.index for c in rest})
         return self._fit(wanted, ordered + rest, matches, budget.tokens, explain, cut=not whole)
 
-    def _fits_whole(self, budget_tokens: int) -> bool:
+    def fits_whole(self, budget_tokens: int) -> bool:
         if len(self._tables) * MIN_TABLE_TOKENS > budget_tokens:
             return False
         if self._whole_cost is None:
@@ -444,18 +448,18 @@ class TableIndex:
         for m in matches:
             for ref in m.holders:
                 told_cost[ref.table] += count_fragment_tokens(f", {ref.table}.{ref.column}")
-        sent: list[tuple[Table, str]] = []
+        sent: list[tuple[Table, str]] = []  # as shown: a wide table cut to its kept columns
         choices: list[TableChoice] = []
         for candidate in ordered:
             if budget_tokens - spent < MIN_TABLE_TOKENS:
                 break  # full: no table fits any more
             table = self._tables[candidate.index]
-            text, cost, left_out = self._shown(candidate.index, wanted, matches, cut)
+            shown, text, cost, left_out = self._shown(candidate.index, wanted, matches, cut)
             cost += told_cost.get(table.qualified_name, 0)
             fits = spent + cost <= budget_tokens
             if fits:
                 spent += cost
-                sent.append((table, text))
+                sent.append((shown, text))
             choices.append(
                 TableChoice(
                     table=table.qualified_name,
@@ -488,16 +492,16 @@ class TableIndex:
 
     def _shown(
         self, index: int, wanted: dict[str, _Want], matches: list[ValueMatch], cut: bool
-    ) -> tuple[str, int, int]:
-        """A table's text, its tokens, and how many of its columns it leaves out."""
+    ) -> tuple[Table, str, int, int]:
+        """A table as shown, its text, its tokens, and how many of its columns it leaves out."""
         table = self._tables[index]
         if not cut or len(table.columns) <= WIDE_COLUMNS:
-            return self._render(index), self._cost(index), 0
+            return table, self._render(index), self._cost(index), 0
         kept = self._kept_columns(index, wanted, matches)
         left_out = len(table.columns) - len(kept)
-        text = render_table(table.model_copy(update={"columns": kept}))
-        text += f"\n  -- {left_out} more columns not shown"
-        return text, count_tokens(text) + 2, left_out
+        shown = table.model_copy(update={"columns": kept})
+        text = render_table(shown) + f"\n  -- {left_out} more columns not shown"
+        return shown, text, count_tokens(text) + 2, left_out
 
     def _kept_columns(
         self, index: int, wanted: dict[str, _Want], matches: list[ValueMatch]
@@ -512,10 +516,16 @@ class TableIndex:
         keep.update(
             ref.column for m in matches for ref in m.holders if ref.table == table.qualified_name
         )
+        labels = self._labels()
         for where, terms in self._field_terms(index):
-            if where.startswith("column ") and any(t in wanted for t in terms):
+            if where.startswith("column ") and any(t in wanted or t in labels for t in terms):
                 keep.add(where.removeprefix("column "))
         return [c for c in table.columns if c.name in keep]
+
+    def _labels(self) -> frozenset[str]:
+        if self._label_terms is None:
+            self._label_terms = frozenset(t for w in _LABEL_WORDS for t in self._spellings(w))
+        return self._label_terms
 
     def _term_reasons(self, wanted: dict[str, _Want], index: int) -> list[str]:
         """Which of the question's terms (and those it stands for) matched where, for a human

@@ -17,33 +17,13 @@ from sqlglot import exp
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
+from txt2sql_api.schema.synonyms import GROUPS
+
 NEEDS = frozenset({"synonym", "glossary", "date", "value", "join", "plain"})
 
-# The synonym groups the service is to know built-in; a question needing "synonym" uses a word
-# of one group that its tables' names and comments do not.
-SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("金额", "总额", "总金额", "消费", "销售额", "营业额", "营收", "收入"),
-    ("数量", "件数", "个数", "qty", "quantity"),
-    ("日期", "时间", "时候", "何时"),
-    ("客户", "会员", "顾客", "用户", "买家"),
-    ("员工", "职工", "人员", "雇员"),
-    ("门店", "店铺", "网点", "分店"),
-    ("商品", "产品", "货品", "物品"),
-    ("价格", "单价", "售价"),
-    ("部门", "科室"),
-    ("工资", "薪资", "薪水", "薪酬"),
-    ("供应商", "厂商"),
-    ("库存", "存货"),
-    ("退货", "退款"),
-    ("类别", "类型", "分类", "品类"),
-    ("利润", "毛利"),
-    ("成本", "费用", "花费"),
-    ("折扣", "优惠"),
-    ("地址", "住址"),
-    ("电话", "手机", "联系方式"),
-    ("城市", "地区"),
-    ("名称", "名字", "姓名"),
-)
+# A question needing "synonym" uses a word of one of the service's built-in synonym groups
+# that its tables' names and comments do not.
+SYNONYM_GROUPS = GROUPS
 
 
 @dataclass(frozen=True)
