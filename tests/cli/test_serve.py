@@ -14,7 +14,7 @@ from httpx_sse import connect_sse
 
 from tests.helpers.app import TEST_API_KEY, demo_server_env
 from tests.helpers.pg import wait_for_activity
-from tests.helpers.serve_process import serve
+from tests.helpers.serve_process import serve, serve_process
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 
 pytestmark = pytest.mark.slow
@@ -128,3 +128,20 @@ def test_hanging_up_during_execution_cancels_the_query(
                 pass
             asyncio.run(wait_for_activity(demo_db, marker, present=True))
         asyncio.run(wait_for_activity(demo_db, marker, present=False))
+
+
+def test_settings_in_a_dotenv_file_reach_the_service_and_the_sdk(
+    tmp_path: Path, demo_db: str, standin_server: DashScopeStandIn, standin: DashScopeStandIn
+) -> None:
+    # Nothing in the process environment: the SDK alone would call the public endpoint.
+    (tmp_path / ".env").write_text(
+        f"DATABASE_URL={demo_db}\n"
+        f"DASHSCOPE_API_KEY={TEST_API_KEY}\n"
+        f"DASHSCOPE_HTTP_BASE_URL={standin_server.base_url}\n",
+        encoding="utf-8",
+    )
+    standin.push(Script(content=ANSWER))
+    with serve_process({}, cwd=tmp_path) as (base_url, _):
+        events = stream(base_url, "POST", json={"question": QUESTION})
+    assert [data["sql"] for name, data in events if name == "sql"] == [SQL]
+    assert standin.requests[-1]["headers"]["authorization"] == f"Bearer {TEST_API_KEY}"

@@ -160,6 +160,15 @@ class _UpstreamCall:
 _THINKING_MODELS = re.compile(r"^(qwq|qvq|deepseek-r1)|thinking", re.IGNORECASE)
 
 
+def upstream_base_url(configured: str | None) -> str:
+    """Where model calls go: the setting, else the SDK's own default."""
+    if configured:
+        return configured
+    import dashscope
+
+    return str(dashscope.base_http_api_url)
+
+
 def model_thinks(model: str, enable_thinking: bool | None) -> bool:
     """Whether the model reasons before its first token of answer: its first token may then be
     long in coming, so it gets the longer first-token deadline."""
@@ -186,9 +195,12 @@ class DashScopeClient:
         retry_within_seconds: float = 10.0,
         total_timeout: float = 300.0,
         thread_idle_seconds: float = 30.0,
+        base_url: str | None = None,
     ) -> None:
         self.api_key = api_key
         self.model = model
+        # None: the SDK's own, which it reads from the process environment at import.
+        self.base_url = base_url
         self.enable_thinking = enable_thinking
         self.thinking_budget = thinking_budget
         self.thinks = model_thinks(model, enable_thinking)
@@ -203,7 +215,7 @@ class DashScopeClient:
         self.retry_within_seconds = retry_within_seconds
         self.total_timeout = total_timeout
         self.threads = StreamThreads(name="dashscope-stream", idle_seconds=thread_idle_seconds)
-        self.sessions = SessionPool(keep=KEPT_SESSIONS)
+        self.sessions = SessionPool(keep=KEPT_SESSIONS, base_url=base_url)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DashScopeClient:
@@ -221,6 +233,7 @@ class DashScopeClient:
             retries=settings.upstream_retries,
             retry_base_seconds=settings.upstream_retry_base_seconds,
             retry_within_seconds=settings.upstream_retry_within_seconds,
+            base_url=settings.dashscope_http_base_url,
         )
 
     def unusable(self) -> UpstreamError | None:
@@ -249,6 +262,7 @@ class DashScopeClient:
                 enable_thinking=self.enable_thinking,
                 thinking_budget=self.thinking_budget,
                 session=session,
+                base_address=self.base_url,
                 request_timeout=int(max(self.first_token_timeout, self.idle_timeout)) + 5,
             )
 
