@@ -230,6 +230,11 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = Field(
         default=None, description="A file of API keys, one a line (# comments), added to those."
     )
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="The key `txt2sql-api ask` sends to a service that wants one (the service "
+        "itself reads TXT2SQL_API_KEYS).",
+    )
     stream_token_seconds: int = Field(
         default=60, ge=1, description="Lifetime of a ?token= from POST /v1/tokens (EventSource)."
     )

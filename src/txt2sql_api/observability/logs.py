@@ -35,7 +35,7 @@ class Redactor:
 
 def settings_secrets(settings: Settings) -> list[str]:
     """Every secret value the settings hold: keys, and the passwords inside URLs."""
-    values = [s.get_secret_value() for s in (settings.dashscope_api_key,) if s]
+    values = [s.get_secret_value() for s in (settings.dashscope_api_key, settings.api_key) if s]
     urls = [settings.database_url, settings.meta_database_url]
     if settings.redis_url:
         urls.append(settings.redis_url.get_secret_value())
