@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -219,6 +220,11 @@ class Settings(BaseSettings):
         description="Where the embedded PostgreSQL keeps its data. Defaults to the user cache dir.",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_format: Literal["auto", "text", "json"] = Field(
+        default="auto",
+        description="Log lines as text for people or one JSON object each; auto: text on a "
+        "terminal, JSON otherwise.",
+    )
     log_questions: bool = Field(
         default=False,
         description="Whether the log carries the question's text (always its length).",
