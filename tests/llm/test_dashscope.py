@@ -281,6 +281,19 @@ async def test_retries_stop_once_their_time_is_up(standin: DashScopeStandIn) -> 
     llm.close()
 
 
+async def test_an_unreachable_upstream_is_told_in_words_not_the_http_library_s() -> None:
+    llm = client(retries=0)
+    llm.base_url = f"http://127.0.0.1:{free_port()}/api/v1"
+    with pytest.raises(UpstreamError) as raised:
+        async for _ in llm.stream(MESSAGES):
+            pass
+    assert raised.value.code == "upstream_unavailable"
+    assert raised.value.message == (
+        "the model service refused the connection (nothing listens at its address)"
+    )
+    await wait_until_threads_end(llm)
+
+
 async def test_the_base_url_setting_takes_the_calls_where_it_says(
     standin: DashScopeStandIn,
 ) -> None:

@@ -12,9 +12,10 @@ import asyncio
 import logging
 import random
 import re
+import socket
 import threading
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -378,9 +379,46 @@ def _frame_of(response: Any) -> _Frame:
 def _upstream_error_of(exc: Exception) -> UpstreamError:
     if isinstance(exc, UpstreamError):
         return exc
-    error = UpstreamError("upstream_unavailable", f"model call failed: {exc}", retryable=True)
+    # The log keeps the exception's own text (hosts, pools, sockets) for whoever runs the
+    # service; the client is told in words.
+    logger.warning("model call failed: %s", exc)
+    error = UpstreamError("upstream_unavailable", failure_in_words(exc), retryable=True)
     error.__cause__ = exc
     return error
+
+
+def failure_in_words(exc: BaseException) -> str:
+    """What failed on the way to the model, said without the HTTP library's internals."""
+    causes = list(_causes(exc))
+    if any(isinstance(c, requests.exceptions.SSLError) for c in causes):
+        return "the model service's TLS certificate or handshake was refused"
+    if any(isinstance(c, requests.exceptions.ConnectTimeout) for c in causes):
+        return "the model service did not accept a connection in time"
+    if any(isinstance(c, requests.exceptions.ReadTimeout | TimeoutError) for c in causes):
+        return "the model service stopped answering"
+    if any(isinstance(c, socket.gaierror) for c in causes):
+        return "the model service's host name does not resolve"
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return "the model service refused the connection (nothing listens at its address)"
+    if any(isinstance(c, requests.exceptions.ChunkedEncodingError) for c in causes):
+        return "the connection to the model service broke in the middle of the answer"
+    if any(isinstance(c, requests.exceptions.ConnectionError | OSError) for c in causes):
+        return "the connection to the model service failed or was dropped"
+    return f"the model call failed ({type(exc).__name__})"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and what it wraps: urllib3 and requests nest the real failure in
+    `reason`, in their first argument, or as the cause."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        pending += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
 
 
 def _chunks_of(response: Any) -> list[LlmChunk]:
