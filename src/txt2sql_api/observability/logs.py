@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -36,8 +37,11 @@ class Redactor:
 
 
 def settings_secrets(settings: Settings) -> list[str]:
-    """Every secret value the settings hold: keys, and the passwords inside URLs."""
-    values = [s.get_secret_value() for s in (settings.dashscope_api_key, settings.api_key) if s]
+    """Every secret value the settings hold: keys, and the passwords inside URLs or beside
+    them in PGPASSWORD (read by asyncpg itself)."""
+    secrets = (settings.dashscope_api_key, settings.api_key)
+    values = [s.get_secret_value() for s in secrets if s]
+    values += [os.environ.get("PGPASSWORD", "")]
     urls = [settings.database_url, settings.meta_database_url]
     if settings.redis_url:
         urls.append(settings.redis_url.get_secret_value())
