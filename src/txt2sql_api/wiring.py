@@ -236,7 +236,7 @@ async def _warn_if_role_can_write(pool: ServicePool, settings: Settings) -> None
     if writable:
         logger.warning(
             "the database role can change %d of the tables it shows (%s%s): give the service "
-            "a role with SELECT only (README: read-only role)",
+            "a role with SELECT only (docs/security.md)",
             len(writable),
             ", ".join(writable[:5]),
             ", ..." if len(writable) > 5 else "",

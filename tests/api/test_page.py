@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from txt2sql_api.demo.loader import demo_examples
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 QUESTION = "2号线有哪些站点，按顺序列出"
 SQL = "SELECT zdxh, zdmc, xzq FROM dtzpt WHERE xlbh = 'L02' ORDER BY zdxh"
 REASONING = (
@@ -223,6 +225,9 @@ def test_thinking_streams_in_before_the_sql_then_the_rows_show(
     assert shown == expected and len(expected) > 5
     assert text(page, "row-count") == f"{len(expected)} rows"
     assert "tokens in" in text(page, "usage")
+    if os.environ.get("UPDATE_DOCS_IMAGES"):  # the README's picture of the page
+        page.execute_script("window.scrollTo(0, 0)")
+        page.save_screenshot(str(DOCS_IMAGES / "page.png"))
     # What the model was shown, folded under the answer until opened.
     box = page.find_element(By.ID, "context-box")
     assert box.is_displayed() and box.get_attribute("open") is None
