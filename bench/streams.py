@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -27,7 +26,13 @@ import uvloop
 
 from bench.figures import percentile
 from tests.helpers.pg import Databases, admin_dsn, new_demo_database
-from tests.helpers.serve_process import free_port, listening, logged_process, serve_process
+from tests.helpers.serve_process import (
+    CLI,
+    free_port,
+    listening,
+    logged_process,
+    serve_process,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "sk-bench"
@@ -77,8 +82,8 @@ def standin_process(upstream: Upstream, answer: str = ANSWER) -> Iterator[str]:
     """The stand-in as a process, answering every call with `answer` at the upstream's pace;
     yields its API base URL."""
     port = free_port()
-    argv = [sys.executable, "-m", "tests.helpers.standin.dashscope_server", "--port", str(port)]
-    argv += ["--api-key", API_KEY]
+    # No scripted questions: every call gets the default set below.
+    argv = [CLI, "standin", "--port", str(port), "--api-key", API_KEY, "--answers", os.devnull]
     with logged_process(
         argv, os.environ, lambda: listening(port), "stand-in", startup_timeout=10, cwd=ROOT
     ):

@@ -10,6 +10,7 @@ from asgi_lifespan import LifespanManager
 
 from tests.helpers.app import TEST_API_KEY, ClientFactory, demo_server_env
 from tests.helpers.pg import Databases, admin_dsn, new_demo_database
+from tests.helpers.processes import SESSION_DIRS, alive_children, describe, postgres_servers
 from tests.helpers.redis_server import redis_url
 from tests.helpers.serve_process import serve
 from tests.helpers.standin.dashscope_server import DashScopeStandIn
@@ -84,3 +85,22 @@ def demo_server(demo_db: str, standin_server: DashScopeStandIn) -> Iterator[str]
     tests script it with the `standin` fixture."""
     with serve(demo_server_env(demo_db, standin_server)) as base_url:
         yield base_url
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The session fails if any process it started outlives it: a server of `serve`, an
+    embedded PostgreSQL left behind (by a command that missed its clean-up), a Redis. They are
+    ended, and named."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    dirs = [*SESSION_DIRS, *([factory.getbasetemp()] if factory else [])]
+    leftovers = postgres_servers(dirs) + alive_children()
+    if not leftovers:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write("\n")  # after the progress of the last test file
+    for process in leftovers:
+        if reporter is not None:
+            reporter.write_line(f"left running by the tests: {describe(process)}", red=True)
+        process.kill()
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

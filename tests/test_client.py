@@ -10,7 +10,7 @@ from asgi_lifespan import LifespanManager
 from httpx import ASGITransport
 from httpx_sse import ServerSentEvent
 
-from tests.helpers.app import settings_for
+from tests.helpers.app import KEY, keyed, settings_for
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 from txt2sql_api.answer.events import (
     ContextEvent,
@@ -149,3 +149,22 @@ def test_events_of_a_newer_server_are_skipped() -> None:
     assert usage == UsageEvent(
         input_tokens=1, output_tokens=2, total_tokens=3, model="m", request_id="r"
     )
+
+
+async def test_a_client_with_the_key_is_let_in_where_one_without_is_refused(
+    demo_db: str, standin: DashScopeStandIn
+) -> None:
+    standin.push(Script(content=ANSWER))
+    app = create_app(keyed(demo_db))
+    async with LifespanManager(app) as manager:
+        transport = ASGITransport(app=manager.app)
+        async with AsyncTxt2SqlClient("http://testserver", transport=transport) as anonymous:
+            with pytest.raises(AskError) as refused:
+                await collect(anonymous, QUESTION)
+        async with AsyncTxt2SqlClient(
+            "http://testserver", api_key=KEY, transport=transport
+        ) as client:
+            events = await collect(client, QUESTION)
+    assert refused.value.status_code == 401
+    assert isinstance(events[-1], DoneEvent)
+    assert any(isinstance(e, SqlEvent) and e.sql == SQL for e in events)

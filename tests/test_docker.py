@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tests.helpers.pg import Databases, with_user
+from txt2sql_api.config import Settings
 from txt2sql_api.demo.loader import load_demo
 
 pytestmark = pytest.mark.docker
@@ -44,9 +45,13 @@ def compose_config(tmp_path: Path, env_file: str | None) -> subprocess.Completed
     )
 
 
+# What breaks a URL, and would break the service's if the password were inside it.
+PASSWORD = "p@ss:w/rd?#1"
+
+
 def test_compose_file_is_valid_and_wires_the_services(tmp_path: Path) -> None:
     env_file = (ROOT / ".env.example").read_text(encoding="utf-8")
-    env_file += "\nDASHSCOPE_API_KEY=sk-compose\nPOSTGRES_PASSWORD=s3cret\n"
+    env_file += f"\nDASHSCOPE_API_KEY=sk-compose\nPOSTGRES_PASSWORD={PASSWORD}\n"
     done = compose_config(tmp_path, env_file)
     assert done.returncode == 0, done.stderr
     services: dict[str, Any] = yaml.safe_load(done.stdout)["services"]
@@ -60,8 +65,15 @@ def test_compose_file_is_valid_and_wires_the_services(tmp_path: Path) -> None:
         "seed": {"condition": "service_completed_successfully"},
     }
     assert api["environment"]["DASHSCOPE_API_KEY"] == "sk-compose"
-    assert api["environment"]["DATABASE_URL"].startswith("postgresql://txt2sql_reader:s3cret@db")
+    assert api["environment"]["DATABASE_URL"] == "postgresql://txt2sql_reader@db:5432/txt2sql"
     assert api["environment"]["TXT2SQL_META_DATABASE_URL"] == seed["environment"]["DATABASE_URL"]
+    # Any password: the clients read it from PGPASSWORD, beside URLs it cannot break.
+    assert db["environment"]["POSTGRES_PASSWORD"] == PASSWORD
+    for service in (seed, api):
+        assert service["environment"]["PGPASSWORD"] == PASSWORD
+        assert PASSWORD not in str(service["environment"].get("DATABASE_URL"))
+    settings = Settings(_env_file=None, **api["environment"])
+    assert settings.database_url and settings.meta_database_url
     # From .env through env_file: the service's own settings reach the container.
     assert api["environment"]["TXT2SQL_MODEL"] == "qwen-plus"
     assert [p["published"] if isinstance(p, dict) else p for p in api["ports"]] == [

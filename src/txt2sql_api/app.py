@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from txt2sql_api.api import errors
 from txt2sql_api.api.middleware import AccessLogMiddleware, RequestIdMiddleware
 from txt2sql_api.api.openapi import install as install_openapi
+from txt2sql_api.api.openapi import operation_id
 from txt2sql_api.api.routes import (
     ask,
     docs,
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Streaming text-to-SQL over PostgreSQL with Qwen on DashScope.",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
         max_body_size=settings.max_body_bytes,
         # Served by routers/docs.py, from this service's own files instead of a CDN.
         docs_url=None,

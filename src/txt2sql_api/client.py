@@ -1,12 +1,13 @@
 """Python clients for `/v1/ask`, async and sync, on httpx and httpx-sse. They yield the event
 models of `txt2sql_api.answer.events`, the same classes the server sends:
 
-    async with AsyncTxt2SqlClient("http://127.0.0.1:8000") as client:
+    async with AsyncTxt2SqlClient("http://127.0.0.1:8000", api_key=key) as client:
         async with client.ask("沈塘桥地铁站的信息", execute=True) as events:
             async for event in events:
                 ...
 
 Leaving the `ask` block closes the connection, which stops the model call on the server.
+`api_key` is sent as `Authorization: Bearer`, for a service that wants keys (TXT2SQL_API_KEYS).
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ def _refusal(response: httpx.Response) -> AskError:
     return AskError(response.status_code, detail, response.headers.get("x-request-id"))
 
 
+def _headers(api_key: str | None, headers: Mapping[str, str] | None) -> dict[str, str]:
+    given = dict(headers or {})
+    if api_key:
+        given["Authorization"] = f"Bearer {api_key}"
+    return given
+
+
 def _body(question: str, execute: bool) -> dict[str, Any]:
     return {"question": question, "execute": execute}
 
@@ -77,12 +85,16 @@ class AsyncTxt2SqlClient:
         self,
         base_url: str = DEFAULT_URL,
         *,
+        api_key: str | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._http = httpx.AsyncClient(
-            base_url=base_url, timeout=timeout, headers=headers, transport=transport
+            base_url=base_url,
+            timeout=timeout,
+            headers=_headers(api_key, headers),
+            transport=transport,
         )
 
     @asynccontextmanager
@@ -123,12 +135,16 @@ class Txt2SqlClient:
         self,
         base_url: str = DEFAULT_URL,
         *,
+        api_key: str | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._http = httpx.Client(
-            base_url=base_url, timeout=timeout, headers=headers, transport=transport
+            base_url=base_url,
+            timeout=timeout,
+            headers=_headers(api_key, headers),
+            transport=transport,
         )
 
     @contextmanager

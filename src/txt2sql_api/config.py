@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from txt2sql_api.urls import postgres_url_problem
 
 
 class Settings(BaseSettings):
@@ -27,7 +31,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "database_url"),
-        description="PostgreSQL to answer questions about. Unset: `serve` starts an embedded one.",
+        description="PostgreSQL to answer questions about (postgresql://user:password@host:5432/"
+        "name). Unset: every command uses an embedded one, with the demo database.",
     )
     meta_database_url: str | None = Field(
         default=None,
@@ -39,6 +44,12 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("DASHSCOPE_API_KEY", "dashscope_api_key"),
         description="DashScope API key for Qwen.",
+    )
+    dashscope_http_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DASHSCOPE_HTTP_BASE_URL", "dashscope_http_base_url"),
+        description="Where model calls go: DashScope's HTTP API, a proxy, or `txt2sql-api "
+        "standin`. Unset: the SDK's default, https://dashscope.aliyuncs.com/api/v1.",
     )
     model: str = Field(default="qwen-plus", description="Qwen model name on DashScope.")
     schemas: list[str] = Field(
@@ -209,6 +220,11 @@ class Settings(BaseSettings):
         description="Where the embedded PostgreSQL keeps its data. Defaults to the user cache dir.",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_format: Literal["auto", "text", "json"] = Field(
+        default="auto",
+        description="Log lines as text for people or one JSON object each; auto: text on a "
+        "terminal, JSON otherwise.",
+    )
     log_questions: bool = Field(
         default=False,
         description="Whether the log carries the question's text (always its length).",
@@ -219,6 +235,11 @@ class Settings(BaseSettings):
     )
     api_keys_file: Path | None = Field(
         default=None, description="A file of API keys, one a line (# comments), added to those."
+    )
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="The key `txt2sql-api ask` sends to a service that wants one (the service "
+        "itself reads TXT2SQL_API_KEYS).",
     )
     stream_token_seconds: int = Field(
         default=60, ge=1, description="Lifetime of a ?token= from POST /v1/tokens (EventSource)."
@@ -254,9 +275,36 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r} (an IANA name: Asia/Shanghai)") from exc
         return value
 
+    @field_validator("database_url", "meta_database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None and (problem := postgres_url_problem(value)):
+            raise ValueError(
+                f"not a PostgreSQL URL: {problem}. Expected postgresql://user:password@host:5432/"
+                "database, with @ : / ? # in the user or password percent-encoded "
+                "(%40 %3A %2F %3F %23)"
+            )
+        return value
+
+    @field_validator("dashscope_http_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError(
+                "DASHSCOPE_HTTP_BASE_URL must be an http:// or https:// URL, such as "
+                "https://dashscope.aliyuncs.com/api/v1"
+            )
+        return value
+
     @property
     def examples_database_url(self) -> str | None:
         return self.meta_database_url or self.database_url
+
+
+def env_name(field: str) -> str:
+    """The environment variable (and `.env` line) that sets a field."""
+    choices = getattr(Settings.model_fields[field].validation_alias, "choices", None)
+    return str(choices[0]) if choices else f"TXT2SQL_{field.upper()}"
 
 
 def read_keys(settings: Settings) -> list[str]:

@@ -1,6 +1,6 @@
-"""One base for every failure the service tells a client about: a stable `code` (the README's
-error table), a message for people, and whether asking again may help. The pipeline turns any
-of them into an `error` event, and a route into an HTTP error, in one place each."""
+"""One base for every failure the service tells a client about: a stable `code` (the error
+table of docs/api.md), a message for people, and whether asking again may help. The pipeline
+turns any of them into an `error` event, and a route into an HTTP error, in one place each."""
 
 from __future__ import annotations
 

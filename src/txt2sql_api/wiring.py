@@ -17,7 +17,7 @@ from txt2sql_api.api.state import AppState, Database
 from txt2sql_api.config import Settings, read_keys
 from txt2sql_api.db.follower import StoreFollower
 from txt2sql_api.db.meta_schema import CHANGES_CHANNEL, GLOSSARY_CHANNEL
-from txt2sql_api.db.pool import DATABASE_ERRORS, ServicePool, create_pool
+from txt2sql_api.db.pool import DATABASE_ERRORS, ServicePool, create_pool, why_unavailable
 from txt2sql_api.db.privileges import writable_tables
 from txt2sql_api.examples.answer_log import AnswerLimits, RecentAnswers
 from txt2sql_api.examples.retriever import ExampleRetriever
@@ -25,7 +25,7 @@ from txt2sql_api.examples.store import ExamplesStore
 from txt2sql_api.examples.teacher import Teacher
 from txt2sql_api.glossary.index import Glossary
 from txt2sql_api.glossary.store import GlossaryStore
-from txt2sql_api.llm.dashscope import DashScopeClient
+from txt2sql_api.llm.dashscope import DashScopeClient, upstream_base_url
 from txt2sql_api.llm.qwen_tokens import load_tokenizer
 from txt2sql_api.observability.gc_freeze import freeze_long_lived
 from txt2sql_api.observability.metrics import Metrics
@@ -35,11 +35,13 @@ from txt2sql_api.schema.sample_values import SampleLimits
 from txt2sql_api.sql.guard import Visible
 from txt2sql_api.sql.transaction import QueryLimits
 from txt2sql_api.sql.verify import SqlVerifier
+from txt2sql_api.urls import database_label
 
 logger = logging.getLogger(__name__)
 
 
 async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metrics) -> AppState:
+    _say_where_things_go(settings)
     budget = SchemaBudget.from_settings(settings)
     database = None
     if settings.database_url:
@@ -166,6 +168,33 @@ def _follow(
     stack.push_async_callback(follower.close)
 
 
+def _say_where_things_go(settings: Settings) -> None:
+    """One line for whoever starts the service: where model calls go, which database, whether
+    API keys are on. Never a password or key."""
+    base_url = upstream_base_url(settings.dashscope_http_base_url)
+    key = "key set" if settings.dashscope_api_key else "no DASHSCOPE_API_KEY"
+    database = database_label(settings.database_url) if settings.database_url else "none"
+    keys = len(read_keys(settings))
+    access = f"on ({keys})" if keys else "off: open to anyone who can reach the port"
+    logger.info(
+        "model calls: DashScope at %s, model %s, %s; database: %s; API keys: %s",
+        base_url,
+        settings.model,
+        key,
+        database,
+        access,
+        extra={
+            "fields": {
+                "provider": "dashscope",
+                "base_url": base_url,
+                "model": settings.model,
+                "database": database,
+                "api_keys": keys,
+            }
+        },
+    )
+
+
 def _key_ring(settings: Settings) -> KeyRing:
     keys = read_keys(settings)
     if not keys:
@@ -222,12 +251,18 @@ async def _warn_if_role_can_write(pool: ServicePool, settings: Settings) -> None
         async with pool.acquire(timeout=settings.db_acquire_timeout_seconds) as conn:
             writable = await writable_tables(conn, settings.schemas)
     except DATABASE_ERRORS as exc:
-        logger.warning("could not check the database role's privileges: %s", exc)
+        assert settings.database_url is not None
+        logger.warning(
+            "database %s: %s; the service starts without it, /readyz answers 503 until it "
+            "answers and the next question tries again",
+            database_label(settings.database_url),
+            why_unavailable(exc),
+        )
         return
     if writable:
         logger.warning(
             "the database role can change %d of the tables it shows (%s%s): give the service "
-            "a role with SELECT only (README: read-only role)",
+            "a role with SELECT only (docs/security.md)",
             len(writable),
             ", ".join(writable[:5]),
             ", ..." if len(writable) > 5 else "",

@@ -12,7 +12,7 @@ from httpx_sse import EventSource
 
 from tests.helpers.app import ClientFactory, settings_for
 from txt2sql_api.answer.events import EVENT_TYPES
-from txt2sql_api.api.openapi import EXAMPLE_STREAM
+from txt2sql_api.api.openapi import EXAMPLE_STREAM, SUMMARIES
 from txt2sql_api.client import decode
 
 EVENT_SCHEMAS = [
@@ -100,3 +100,28 @@ async def test_the_docs_pages_load_nothing_from_elsewhere(
             asset = await client.get(url)
             assert asset.status_code == 200, url
             assert asset.content, url
+
+
+def test_every_operation_has_a_short_id_and_a_summary_of_its_own(
+    document: dict[str, Any],
+) -> None:
+    operations = [op for path in document["paths"].values() for op in path.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(set(ids)) == len(ids)
+    assert {"ask_post", "ask_get"} <= set(ids)
+    for operation in operations:
+        assert operation["summary"] == SUMMARIES[operation["operationId"]]
+    assert sorted(SUMMARIES) == sorted(ids), "a summary for an operation that is gone"
+
+
+async def test_the_docs_pages_point_at_nothing_elsewhere_even_inside_their_scripts(
+    make_client: ClientFactory,
+) -> None:
+    async with make_client(settings_for(None)) as client:
+        swagger = await client.get("/docs")
+        redoc = (await client.get("/redoc")).text
+        (script,) = re.findall(r'<script src="([^"]+)"', redoc)
+        bundle = await client.get(script)
+    assert '"validatorUrl": null' in swagger.text  # else a badge from validator.swagger.io
+    assert bundle.status_code == 200 and "redoc" in bundle.text.lower()
+    assert "cdn.redoc.ly" not in bundle.text

@@ -11,11 +11,14 @@ import re
 import struct
 import subprocess
 import termios
+from collections.abc import Iterator
 
 import asyncpg
+import pytest
 from rich.console import Console
 
-from tests.helpers.serve_process import CLI, free_port
+from tests.helpers.app import KEY, server_env
+from tests.helpers.serve_process import CLI, free_port, serve
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 from txt2sql_api.answer.events import (
     DoneEvent,
@@ -26,7 +29,7 @@ from txt2sql_api.answer.events import (
     ThinkingEvent,
     UsageEvent,
 )
-from txt2sql_api.cli.render import TerminalRenderer
+from txt2sql_api.cli.render import PlainRenderer, TerminalRenderer
 
 QUESTION = "2号线有哪些站点，按顺序列出"
 SQL = "SELECT zdxh, zdmc, xzq FROM dtzpt WHERE xlbh = 'L02' ORDER BY zdxh"
@@ -38,9 +41,14 @@ def without_escapes(screen: str) -> str:
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
 
 
-def run_ask(*args: str) -> subprocess.CompletedProcess[str]:
+def run_ask(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [CLI, "ask", *args], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+        [CLI, "ask", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={k: v for k, v in os.environ.items() if k != "TXT2SQL_API_KEY"} | (env or {}),
     )
 
 
@@ -216,3 +224,46 @@ def test_verbose_shows_what_the_model_is_shown() -> None:
         "--   glossary 换乘站 (中转站): 两条线路经过的车站",
         "--   example #7 (0.91): 沈塘桥站有几个出口",
     ]
+
+
+@pytest.fixture(scope="module")
+def keyed_server(demo_db: str, standin_server: DashScopeStandIn) -> Iterator[str]:
+    with serve(server_env(demo_db, standin_server, api_keys=KEY)) as url:
+        yield url
+
+
+def test_a_service_that_wants_a_key_gets_it_from_the_option_or_the_environment(
+    keyed_server: str, standin: DashScopeStandIn
+) -> None:
+    without = run_ask(QUESTION, "--url", keyed_server)
+    assert without.returncode == 1
+    assert "401" in without.stderr and "--api-key or TXT2SQL_API_KEY" in without.stderr
+    standin.push(Script(content=ANSWER), Script(content=ANSWER))
+    with_option = run_ask(QUESTION, "--url", keyed_server, "--api-key", KEY)
+    assert with_option.returncode == 0, with_option.stderr
+    from_env = run_ask(QUESTION, "--url", keyed_server, env={"TXT2SQL_API_KEY": KEY})
+    assert from_env.returncode == 0, from_env.stderr
+    assert f"SQL (checked):\n{SQL}" in from_env.stdout
+
+
+def test_piped_rows_print_booleans_as_sql_and_json_do() -> None:
+    out = io.StringIO()
+    renderer = PlainRenderer(out, io.StringIO())
+    renderer.show(
+        RowsEvent(
+            columns=[ResultColumn(name="sfhcz", type="bool")],
+            rows=[[True], [False]],
+            row_count=2,
+            final=True,
+        )
+    )
+    assert out.getvalue().splitlines()[2:4] == ["true", "false"]
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["ask"], ["standin"], ["db", "url"]])
+def test_help_is_plain_text_and_every_option_says_what_it_does(command: list[str]) -> None:
+    done = subprocess.run([CLI, *command, "--help"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0
+    assert "`" not in done.stdout
+    options = re.findall(r"^  (--[a-z-]+)( [A-Z_]+)?\s*(.*)$", done.stdout, re.MULTILINE)
+    assert all(meaning for _, _, meaning in options), options

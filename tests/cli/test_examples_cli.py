@@ -4,7 +4,6 @@ imported line checked like `POST /v1/examples`, refused lines named by number, i
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import pytest
 
 from tests.helpers import jsonl_cli
 from tests.helpers.pg import Databases, new_demo_database
-from tests.helpers.serve_process import CLI
 from txt2sql_api.demo.loader import demo_examples
 
 LINES = [
@@ -87,18 +85,3 @@ async def test_export_then_import_elsewhere_gives_the_same_pairs(
         loaded.stderr.strip() == f"{len(demo_examples())} added, 0 updated, 0 unchanged, 0 refused"
     )
     assert exported(elsewhere) == [json.loads(line) for line in target.read_text().splitlines()]
-
-
-def test_without_a_database_it_says_so(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    done = subprocess.run(
-        [CLI, "examples", "export"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=tmp_path,
-        check=False,
-    )
-    assert done.returncode == 1
-    assert "DATABASE_URL is not set" in done.stderr

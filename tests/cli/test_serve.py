@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from httpx_sse import connect_sse
 
 from tests.helpers.app import TEST_API_KEY, demo_server_env
 from tests.helpers.pg import wait_for_activity
-from tests.helpers.serve_process import serve
+from tests.helpers.serve_process import CLI, free_port, serve, serve_process
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 
 pytestmark = pytest.mark.slow
@@ -128,3 +130,43 @@ def test_hanging_up_during_execution_cancels_the_query(
                 pass
             asyncio.run(wait_for_activity(demo_db, marker, present=True))
         asyncio.run(wait_for_activity(demo_db, marker, present=False))
+
+
+def test_settings_in_a_dotenv_file_reach_the_service_and_the_sdk(
+    tmp_path: Path, demo_db: str, standin_server: DashScopeStandIn, standin: DashScopeStandIn
+) -> None:
+    # Nothing in the process environment: the SDK alone would call the public endpoint.
+    (tmp_path / ".env").write_text(
+        f"DATABASE_URL={demo_db}\n"
+        f"DASHSCOPE_API_KEY={TEST_API_KEY}\n"
+        f"DASHSCOPE_HTTP_BASE_URL={standin_server.base_url}\n",
+        encoding="utf-8",
+    )
+    standin.push(Script(content=ANSWER))
+    with serve_process({}, cwd=tmp_path) as (base_url, _):
+        events = stream(base_url, "POST", json={"question": QUESTION})
+    assert [data["sql"] for name, data in events if name == "sql"] == [SQL]
+    assert standin.requests[-1]["headers"]["authorization"] == f"Bearer {TEST_API_KEY}"
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("mysql://shop:secret@db:3306/shop", "its scheme is mysql://, not postgresql://"),
+        ("postgresql://shop:se@cret@db:5432/shop", "more than one @"),
+    ],
+)
+def test_a_database_url_that_cannot_work_stops_serve_at_once(
+    tmp_path: Path, url: str, says: str
+) -> None:
+    done = subprocess.run(
+        [CLI, "serve", "--port", str(free_port())],
+        env={**os.environ, "DATABASE_URL": url},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode != 0
+    assert f"DATABASE_URL: not a PostgreSQL URL: {says}" in done.stderr
+    assert "secret" not in done.stderr and "cret" not in done.stderr

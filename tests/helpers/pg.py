@@ -12,11 +12,13 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from tests.helpers.eventually import eventually
+from tests.helpers.processes import SESSION_DIRS
 from txt2sql_api.demo.loader import load_demo
 
 LOCAL_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -55,6 +57,7 @@ def admin_dsn() -> Iterator[str]:
     import pgserver
 
     with tempfile.TemporaryDirectory(prefix="txt2sql-test-pg-") as data_dir:
+        SESSION_DIRS.append(Path(data_dir))
         server = pgserver.get_server(data_dir, cleanup_mode="stop")
         try:
             yield server.get_uri()

@@ -34,18 +34,24 @@ def serve(env: Mapping[str, str], *, startup_timeout: float = 60.0) -> Iterator[
 
 @contextmanager
 def serve_process(
-    env: Mapping[str, str], *, startup_timeout: float = 60.0
+    env: Mapping[str, str], *, startup_timeout: float = 60.0, cwd: Path | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Like `serve`, and yields the process too (benchmarks read its memory and threads)."""
+    """Like `serve`, and yields the process too (benchmarks read its memory and threads; tests
+    send it signals). Only `env` and the `.env` of `cwd` configure it."""
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TXT2SQL_")}
-    full_env.pop("DATABASE_URL", None)
-    full_env.pop("DASHSCOPE_API_KEY", None)
+    for name in ("DATABASE_URL", "DASHSCOPE_API_KEY", "DASHSCOPE_HTTP_BASE_URL"):
+        full_env.pop(name, None)
     full_env.update(env)
     base_url = f"http://127.0.0.1:{port}"
     argv = [CLI, "serve", "--host", "127.0.0.1", "--port", str(port)]
     with logged_process(
-        argv, full_env, lambda: _healthy(base_url), "serve", startup_timeout=startup_timeout
+        argv,
+        full_env,
+        lambda: _healthy(base_url),
+        "serve",
+        startup_timeout=startup_timeout,
+        cwd=cwd or Path(tempfile.gettempdir()),
     ) as process:
         yield base_url, process
 

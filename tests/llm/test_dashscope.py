@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import dashscope
 import pytest
 
-from tests.helpers.app import TEST_API_KEY
+from tests.helpers.app import TEST_API_KEY, settings_for
 from tests.helpers.eventually import eventually
+from tests.helpers.serve_process import free_port
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 from tests.helpers.tcp_proxy import proxy_to
 from txt2sql_api.llm.dashscope import (
@@ -22,6 +26,16 @@ from txt2sql_api.llm.dashscope import (
 )
 
 MESSAGES = [{"role": "user", "content": "沈塘桥地铁站的信息"}]
+
+
+@contextmanager
+def sdk_base_url(url: str) -> Iterator[None]:
+    previous = dashscope.base_http_api_url
+    dashscope.base_http_api_url = url
+    try:
+        yield
+    finally:
+        dashscope.base_http_api_url = previous
 
 
 def client(model: str = "qwen-plus", **overrides: float) -> DashScopeClient:
@@ -265,3 +279,29 @@ async def test_retries_stop_once_their_time_is_up(standin: DashScopeStandIn) -> 
     # room for one retry at least and three at most, never the ten the count allows.
     assert 2 <= len(standin.requests) <= 4
     llm.close()
+
+
+async def test_an_unreachable_upstream_is_told_in_words_not_the_http_library_s() -> None:
+    llm = client(retries=0)
+    llm.base_url = f"http://127.0.0.1:{free_port()}/api/v1"
+    with pytest.raises(UpstreamError) as raised:
+        async for _ in llm.stream(MESSAGES):
+            pass
+    assert raised.value.code == "upstream_unavailable"
+    assert raised.value.message == (
+        "the model service refused the connection (nothing listens at its address)"
+    )
+    await wait_until_threads_end(llm)
+
+
+async def test_the_base_url_setting_takes_the_calls_where_it_says(
+    standin: DashScopeStandIn,
+) -> None:
+    llm = DashScopeClient.from_settings(
+        settings_for(None, dashscope_http_base_url=standin.base_url, upstream_retries=0)
+    )
+    standin.push(Script(content="到这里"))
+    # The SDK's own base URL leads nowhere: only the setting can reach the stand-in.
+    with sdk_base_url(f"http://127.0.0.1:{free_port()}/api/v1"):
+        chunks = [c async for c in llm.stream(MESSAGES)]
+    assert "".join(c.text for c in chunks if isinstance(c, TextDelta)) == "到这里"

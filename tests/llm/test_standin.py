@@ -3,12 +3,12 @@ cannot show the behaviour, such as a client hanging up mid-stream)."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,10 @@ import httpx
 import pytest
 
 from tests.helpers.app import TEST_API_KEY
+from tests.helpers.serve_process import CLI, serve
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
+from txt2sql_api.cli.main import STANDIN_KEY
+from txt2sql_api.demo.loader import demo_examples
 
 KEY = TEST_API_KEY
 HI = [{"role": "user", "content": "hi"}]
@@ -343,30 +346,77 @@ def test_http_control_endpoints_script_the_stand_in(standin: DashScopeStandIn) -
     assert "contnet" in bad.json()["error"]
 
 
-def test_cli_serves_and_logs_its_base_url() -> None:
+@contextmanager
+def standin_command(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`txt2sql-api standin` on a free port; yields the base URL its first log line gives."""
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.helpers.standin.dashscope_server",
-            "--port",
-            "0",
-            "--api-key",
-            KEY,
-        ],
-        cwd=Path(__file__).resolve().parents[2],
-        stderr=subprocess.PIPE,
-        text=True,
+        [CLI, "standin", "--port", "0", *args], stderr=subprocess.PIPE, text=True
     )
     try:
         assert process.stderr is not None
-        line = process.stderr.readline()
-        base_url = line.rsplit("DASHSCOPE_HTTP_BASE_URL=", 1)[1].strip()
-        stats = httpx.get(base_url.removesuffix("/api/v1") + "/_standin/stats").json()
+        message = json.loads(process.stderr.readline())["message"]
+        yield message.split("DASHSCOPE_HTTP_BASE_URL=", 1)[1].split()[0], process
     finally:
-        process.send_signal(signal.SIGINT)
-        _, rest = process.communicate(timeout=5)
+        if process.poll() is None:
+            process.terminate()
+        process.communicate(timeout=10)
 
-    assert stats["requests"] == 0
-    assert process.returncode == 0
-    assert "stopping" in rest
+
+def asked(base_url: str, question: str, api_key: str = STANDIN_KEY) -> Any:
+    """A call as the service makes it: the question last in the user message."""
+    messages = [
+        {"role": "system", "content": "rules"},
+        {
+            "role": "user",
+            "content": f'<examples>\nQuestion: "别的"\n</examples>\n\nQuestion: {question}',
+        },
+    ]
+    previous = dashscope.base_http_api_url
+    dashscope.base_http_api_url = base_url
+    try:
+        return "".join(contents(call(messages, api_key=api_key)))
+    finally:
+        dashscope.base_http_api_url = previous
+
+
+def test_the_command_answers_the_demo_s_questions_with_their_sql() -> None:
+    question, sql = demo_examples()[1]
+    with standin_command() as (base_url, process):
+        known = asked(base_url, question)
+        unknown = asked(base_url, "一个没有脚本的问题")
+        stats = httpx.get(base_url.removesuffix("/api/v1") + "/_standin/stats").json()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 128 + signal.SIGTERM
+    assert f"```sql\n{sql}\n```" in known
+    assert "```sql" not in unknown and "--answers FILE" in unknown
+    assert stats["completed"] == 2
+
+
+def test_the_command_answers_from_a_file_of_pairs(tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(
+        json.dumps(
+            {"question": "有几条线", "sql": "SELECT count(*) FROM xlxx"}, ensure_ascii=False
+        ),
+        encoding="utf-8",
+    )
+    with standin_command("--answers", str(pairs), "--api-key", KEY) as (base_url, _):
+        assert "SELECT count(*) FROM xlxx" in asked(base_url, " 有几条线 ", api_key=KEY)
+        assert "```sql" not in asked(base_url, demo_examples()[0][0], api_key=KEY)
+
+
+@pytest.mark.slow
+def test_a_service_on_the_stand_in_answers_without_a_dashscope_key(demo_db: str) -> None:
+    question, sql = demo_examples()[0]
+    with standin_command() as (base_url, _):
+        env = {"DATABASE_URL": demo_db, "DASHSCOPE_API_KEY": STANDIN_KEY}
+        with serve(env | {"DASHSCOPE_HTTP_BASE_URL": base_url}) as service:
+            done = subprocess.run(
+                [CLI, "ask", question, "--execute", "--url", service],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+    assert done.returncode == 0, done.stderr
+    assert f"-- SQL (checked):\n{sql}\n" in done.stdout
+    assert "-- 1 row" in done.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,13 @@ from tests.helpers.metrics_text import metric
 from tests.helpers.sse import collect
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 from txt2sql_api.config import Settings
-from txt2sql_api.observability.logs import MASK, JsonFormatter, Redactor, settings_secrets
+from txt2sql_api.observability.logs import (
+    MASK,
+    JsonFormatter,
+    Redactor,
+    configure_logging,
+    settings_secrets,
+)
 
 AS_KEY = {"X-API-Key": KEY}
 
@@ -228,3 +235,47 @@ async def test_result_rows_never_reach_the_log_even_at_debug(
     debug_lines = [line for line in logs.lines() if line["level"] == "DEBUG"]
     assert debug_lines  # DEBUG is on: other libraries do log
     assert marker not in logs.text
+
+
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """`configure_logging` replaces the root handlers: put the test run's back afterwards."""
+    root, pgserver = logging.getLogger(), logging.getLogger("pgserver")
+    handlers, level, pgserver_level = root.handlers[:], root.level, pgserver.level
+    yield
+    root.handlers[:], pgserver.level = handlers, pgserver_level
+    root.setLevel(level)
+
+
+def logged(settings: Settings, capsys: pytest.CaptureFixture[str]) -> str:
+    configure_logging(settings)
+    logging.getLogger("txt2sql_api.test").warning(
+        "caller %s", "sk-logged-secret", extra={"fields": {"rows": 3, "note": "two words"}}
+    )
+    logging.getLogger("pgserver").info("Successful postgres command initdb\nstdout:\nmany lines")
+    return capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("logging_restored")
+def test_text_lines_for_people_with_fields_and_secrets_masked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = settings_for(None, log_format="text", dashscope_api_key="sk-logged-secret")
+    (line,) = logged(settings, capsys).splitlines()
+    assert re.fullmatch(
+        r"\d\d:\d\d:\d\d WARNING txt2sql_api\.test: caller \*\*\*  "
+        r'request_id=- caller=- rows=3 note="two words"',
+        line,
+    ), line
+
+
+@pytest.mark.usefixtures("logging_restored")
+def test_auto_is_json_when_stderr_is_no_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    (line,) = logged(settings_for(None, log_format="auto"), capsys).splitlines()
+    assert json.loads(line)["rows"] == 3
+
+
+@pytest.mark.usefixtures("logging_restored")
+def test_pgserver_s_command_output_shows_at_debug_only(capsys: pytest.CaptureFixture[str]) -> None:
+    text = logged(settings_for(None, log_format="text", log_level="DEBUG"), capsys)
+    assert "Successful postgres command initdb\nstdout:\nmany lines" in text

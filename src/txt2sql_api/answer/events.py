@@ -95,7 +95,7 @@ class RowsEvent(StreamEvent):
 
     event_name: ClassVar[str] = "rows"
     columns: list[ResultColumn] | None = Field(default=None, description="Only in the first batch.")
-    rows: list[list[Any]] = Field(description="Values as JSON: see README, Result values.")
+    rows: list[list[Any]] = Field(description="Values as JSON: see docs/api.md, Result values.")
     row_count: int = Field(description="Rows sent so far, this batch included.")
     final: bool = False
     truncated: bool = Field(default=False, description="The result had more rows than sent.")

@@ -14,7 +14,7 @@ from txt2sql_api.observability.metrics import Metrics
 
 logger = logging.getLogger("txt2sql_api.answers")
 
-# Error codes of the model call (README, Errors).
+# Error codes of the model call (docs/api.md, Errors).
 _UPSTREAM_CODES = frozenset({"content_rejected"})
 _UPSTREAM_PREFIX = "upstream_"
 

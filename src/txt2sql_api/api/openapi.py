@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from sse_starlette import ServerSentEvent
@@ -170,14 +171,49 @@ EXAMPLE_PAIR = Example(
 )
 
 
+def operation_id(route: APIRoute) -> str:
+    """An operation's id is its function's name (`ask_post`), not FastAPI's path-long one."""
+    return route.name
+
+
+# What /docs lists for each operation, by operation id; FastAPI would show the function's name
+# in title case ("Ask Post").
+SUMMARIES = {
+    "ask_post": "Ask a question: the answer as a stream of events",
+    "ask_get": "Ask a question from a browser's EventSource (GET)",
+    "get_schema": "The schema the model is shown, or the tables a question gets",
+    "refresh_schema": "Re-read the schema now",
+    "add_example": "Store a verified question→SQL pair",
+    "list_examples": "List and search the stored pairs",
+    "get_example": "Read one stored pair",
+    "replace_example": "Replace one stored pair",
+    "delete_example": "Delete one stored pair",
+    "add_term": "Store a glossary term",
+    "list_terms": "List the glossary's terms",
+    "get_term": "Read one glossary term",
+    "replace_term": "Replace one glossary term",
+    "delete_term": "Delete one glossary term",
+    "give_feedback": "Say whether an answer was right",
+    "issue_token": "A short-lived token for GET /v1/ask from a browser",
+    "healthz": "Liveness: the process answers",
+    "readyz": "Readiness: the database answers and its schema is loaded",
+    "metrics": "Prometheus metrics",
+}
+
+
 def install(app: FastAPI) -> None:
     """Adds the event schemas to the app's OpenAPI document, which FastAPI would leave out:
-    they are never a route's JSON response."""
+    they are never a route's JSON response; and each operation's summary."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = FastAPI.openapi(app)
             document.setdefault("components", {}).setdefault("schemas", {}).update(event_schemas())
+            for operations in document["paths"].values():
+                for operation in operations.values():
+                    operation["summary"] = SUMMARIES.get(
+                        operation["operationId"], operation.get("summary")
+                    )
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

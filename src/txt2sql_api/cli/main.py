@@ -1,27 +1,44 @@
-"""`txt2sql-api serve | ask | demo load | examples import|export | glossary import|export`."""
+"""The txt2sql-api command: serve the API, ask it a question, load the demo, import and export
+verified examples, or run a stand-in model to try it without a DashScope key.
+
+Every command that needs a database uses DATABASE_URL, or without it an embedded PostgreSQL
+holding the demo database."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import signal
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any, NamedTuple, TextIO
+
+from pydantic import ValidationError
 
 from txt2sql_api.client import DEFAULT_URL
-from txt2sql_api.config import Settings
+from txt2sql_api.config import Settings, env_name
 from txt2sql_api.observability.logs import configure_logging
 
 logger = logging.getLogger("txt2sql_api.cli")
 
+STANDIN_PORT = 8089
+STANDIN_KEY = "sk-standin"
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="txt2sql-api", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="txt2sql-api",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="run the HTTP service")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
     ask = commands.add_parser(
         "ask",
         help="ask a running service a question and show the answer as it streams in",
@@ -35,10 +52,34 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also show what the model is shown: tables and why, values, dates, examples",
     )
-    ask.add_argument("--url", default=DEFAULT_URL, help=f"the service (default {DEFAULT_URL})")
+    ask.add_argument("--url", default=DEFAULT_URL, help="the service (%(default)s)")
+    ask.add_argument(
+        "--api-key",
+        help="the key of a service that wants one (default: TXT2SQL_API_KEY)",
+    )
+    standin = commands.add_parser(
+        "standin",
+        help="a stand-in for DashScope that answers scripted questions, to try without a key",
+        description="Serves DashScope's text-generation API on this machine and answers each "
+        "scripted question with its SQL (by default the demo's questions; others get a note "
+        "and no SQL). Point the service at it with DASHSCOPE_HTTP_BASE_URL and the same "
+        "DASHSCOPE_API_KEY.",
+    )
+    standin.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    standin.add_argument(
+        "--port", type=int, default=STANDIN_PORT, help="port to listen on (%(default)s)"
+    )
+    standin.add_argument("--api-key", default=STANDIN_KEY, help="the key it accepts (%(default)s)")
+    standin.add_argument(
+        "--answers",
+        type=Path,
+        metavar="FILE",
+        help='JSON Lines of {"question": ..., "sql": ...}, as "examples export" writes them '
+        "(default: the demo's)",
+    )
     demo = commands.add_parser("demo", help="the bundled demo database")
-    demo_commands = demo.add_subparsers(dest="demo_command", required=True)
-    load = demo_commands.add_parser("load", help="load the demo database into DATABASE_URL")
+    demo_commands = demo.add_subparsers(dest="demo_command", required=True, metavar="COMMAND")
+    load = demo_commands.add_parser("load", help="load the demo database into the database")
     load.add_argument(
         "--if-missing",
         action="store_true",
@@ -47,33 +88,54 @@ def _parser() -> argparse.ArgumentParser:
     _jsonl_commands(
         commands,
         "examples",
-        "the stored question→SQL pairs (JSONL)",
+        "the stored question→SQL pairs (JSON Lines)",
         "pairs",
-        "Each line is checked like POST /v1/examples (the guard, then EXPLAIN against "
-        "DATABASE_URL)",
+        "Each line is checked like POST /v1/examples (the guard, then EXPLAIN against the "
+        "database)",
     )
     _jsonl_commands(
         commands,
         "glossary",
-        "the glossary's business terms (JSONL)",
+        "the glossary's business terms (JSON Lines)",
         "terms",
         "Each line is checked like POST /v1/glossary (its SQL expression and tables against "
-        "DATABASE_URL)",
+        "the database)",
+    )
+    db = commands.add_parser("db", help="the database the commands use")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db_commands.add_parser(
+        "url",
+        help="print its URL (DATABASE_URL, or the embedded one's, which then keeps running)",
+        description="Prints DATABASE_URL, or else the URL of the embedded demo database, for "
+        'psql "$(txt2sql-api db url)". The embedded server is started if it is not running and '
+        'keeps running afterwards: "txt2sql-api db stop" stops it.',
+    )
+    db_commands.add_parser(
+        "stop",
+        help="stop the embedded server (unless a running command still uses it)",
     )
     return parser
 
 
+class Target(NamedTuple):
+    """The settings a command runs with, and the URL of the database's owner (the demo's
+    tables are loaded as the owner; the embedded server's questions run as a reader)."""
+
+    settings: Settings
+    owner_url: str
+
+
 def _jsonl_commands(commands: Any, name: str, summary: str, things: str, checked_how: str) -> None:
     command = commands.add_parser(name, help=summary)
-    sub = command.add_subparsers(dest="jsonl_command", required=True)
+    sub = command.add_subparsers(dest="jsonl_command", required=True, metavar="COMMAND")
     load_file = sub.add_parser(
         "import",
-        help=f"check and store the {things} of a JSONL file",
+        help=f"check and store the {things} of a JSON Lines file",
         description=f"{checked_how}; refused lines are listed by number. Exit status 1 when "
         "any line was refused.",
     )
     load_file.add_argument("file", type=argparse.FileType("r", encoding="utf-8"))
-    dump = sub.add_parser("export", help=f"write every stored {things[:-1]} as JSONL")
+    dump = sub.add_parser("export", help=f"write every stored {things[:-1]} as JSON Lines")
     dump.add_argument(
         "file",
         nargs="?",
@@ -83,39 +145,43 @@ def _jsonl_commands(commands: Any, name: str, summary: str, things: str, checked
     )
 
 
-def _with_embedded_database(settings: Settings) -> tuple[Settings, Any]:
-    """Without DATABASE_URL, start the embedded server and load the demo on its first start."""
+@contextmanager
+def database(settings: Settings, *, keep_running: bool = False) -> Iterator[Target]:
+    """DATABASE_URL's database; without it, the embedded server's demo database (loaded on its
+    first start), stopped at the end unless another command still uses it or `keep_running`."""
     if settings.database_url:
-        return settings, None
+        yield Target(settings, settings.database_url)
+        return
     from txt2sql_api.db.embedded import (
         READER_ROLE,
         default_data_dir,
+        embedded_server,
         ensure_reader,
-        start_embedded,
     )
     from txt2sql_api.demo.loader import ensure_demo
 
-    server, url = start_embedded(settings.data_dir or default_data_dir())
-    count = asyncio.run(ensure_demo(url, settings.meta_database_url))
-    if count is not None:
-        logger.info("loaded the demo database with %d examples", count)
-    reader_url = asyncio.run(ensure_reader(url, settings.schemas))
-    logger.info("generated SQL runs as %s, a role that may only SELECT", READER_ROLE)
-    # The examples, answers and feedback are written as the owner, in the same database.
-    meta_url = settings.meta_database_url or url
-    update = {"database_url": reader_url, "meta_database_url": meta_url}
-    return settings.model_copy(update=update), server
+    data_dir = settings.data_dir or default_data_dir()
+    with embedded_server(data_dir, keep_running=keep_running) as url:
+        count = asyncio.run(ensure_demo(url, settings.meta_database_url))
+        if count is not None:
+            logger.info("loaded the demo database with %d examples", count)
+        reader_url = asyncio.run(ensure_reader(url, settings.schemas))
+        logger.info("generated SQL runs as %s, a role that may only SELECT", READER_ROLE)
+        # The examples, answers and feedback are written as the owner, in the same database.
+        meta_url = settings.meta_database_url or url
+        update = {"database_url": reader_url, "meta_database_url": meta_url}
+        yield Target(settings.model_copy(update=update), url)
 
 
-def serve(host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from txt2sql_api.api.http_limits import HttpLimits, limited_protocol
     from txt2sql_api.app import create_app
 
-    settings, server = _with_embedded_database(Settings())
-    logger.info("serving on http://%s:%d (docs at /docs)", host, port)
-    try:
+    with database(settings) as target:
+        settings = target.settings
+        logger.info("serving on http://%s:%d (docs at /docs)", host, port)
         uvicorn.run(
             create_app(settings),
             host=host,
@@ -128,58 +194,96 @@ def serve(host: str, port: int) -> None:
             # Past the streams' own grace: a stream stuck in a send cannot hold the exit forever.
             timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
         )
-    finally:
-        del server
 
 
-def demo_load(if_missing: bool) -> None:
+def demo_load(settings: Settings, if_missing: bool) -> None:
     from txt2sql_api.demo.loader import ensure_demo, load_demo
 
-    settings = Settings()
-    if not settings.database_url:
-        raise SystemExit("DATABASE_URL is not set: say which database to load the demo into")
-    if if_missing:
-        count = asyncio.run(ensure_demo(settings.database_url, settings.meta_database_url))
-    else:
-        count = asyncio.run(load_demo(settings.database_url, settings.meta_database_url))
+    with database(settings) as target:
+        meta_url = target.settings.meta_database_url
+        if if_missing:
+            count = asyncio.run(ensure_demo(target.owner_url, meta_url))
+        else:
+            count = asyncio.run(load_demo(target.owner_url, meta_url))
     if count is None:
         logger.info("the database already holds the demo; left as it is")
     else:
         logger.info("demo database loaded; %d examples stored", count)
 
 
-def _database_url() -> tuple[Settings, str]:
-    settings = Settings()
-    if not settings.database_url:
-        raise SystemExit("DATABASE_URL is not set: say which database the JSONL is for")
-    return settings, settings.database_url
-
-
-def jsonl_import(what: str, source: TextIO) -> int:
+def jsonl_import(settings: Settings, what: str, source: TextIO) -> int:
     from txt2sql_api.cli.offline import import_examples, import_glossary
 
-    settings, url = _database_url()
     work = import_examples if what == "examples" else import_glossary
-    with source:
-        report = asyncio.run(work(settings, url, source))
+    with database(settings) as target, source:
+        url = target.settings.database_url
+        assert url is not None
+        report = asyncio.run(work(target.settings, url, source))
     for number, reason in report.refused:
         sys.stderr.write(f"line {number}: refused: {reason}\n")
     sys.stderr.write(report.summary() + "\n")
     return 1 if report.refused else 0
 
 
-def jsonl_export(what: str, out: TextIO) -> int:
+def jsonl_export(settings: Settings, what: str, out: TextIO) -> int:
     from txt2sql_api.cli.offline import export_examples, export_glossary
 
-    settings, url = _database_url()
     work = export_examples if what == "examples" else export_glossary
-    with out:
-        count = asyncio.run(work(settings, url, out))
+    with database(settings) as target, out:
+        url = target.settings.database_url
+        assert url is not None
+        count = asyncio.run(work(target.settings, url, out))
     sys.stderr.write(f"{count} {'examples' if what == 'examples' else 'terms'} exported\n")
     return 0
 
 
-def ask(question: str, *, execute: bool, url: str, verbose: bool = False) -> int:
+def db_url(settings: Settings) -> int:
+    with database(settings, keep_running=True) as target:
+        sys.stdout.write(target.owner_url + "\n")
+    if not settings.database_url:
+        sys.stderr.write('the embedded PostgreSQL keeps running: "txt2sql-api db stop" stops it\n')
+    return 0
+
+
+def db_stop(settings: Settings) -> int:
+    if settings.database_url:
+        sys.stderr.write("DATABASE_URL is set: there is no embedded server to stop\n")
+        return 1
+    from txt2sql_api.db.embedded import default_data_dir, embedded_server
+
+    # Joining the server and letting go of it stops it, unless another process holds it.
+    with embedded_server(settings.data_dir or default_data_dir()):
+        pass
+    return 0
+
+
+def standin(host: str, port: int, api_key: str, answers: Path | None) -> int:
+    import threading
+
+    from txt2sql_api.demo.loader import demo_examples, pairs_in
+    from txt2sql_api.llm.standin import UNKNOWN_QUESTION, DashScopeStandIn, sql_answers
+
+    pairs = pairs_in(answers.read_text(encoding="utf-8")) if answers else demo_examples()
+    server = DashScopeStandIn(api_key, host, port, answers=sql_answers(pairs))
+    server.default = UNKNOWN_QUESTION
+    with server:
+        logger.info(
+            "DashScope stand-in answering %d scripted questions; point the service at it with "
+            "DASHSCOPE_HTTP_BASE_URL=%s DASHSCOPE_API_KEY=%s",
+            len(pairs),
+            server.base_url,
+            api_key,
+        )
+        try:
+            threading.Event().wait()
+        finally:
+            logger.info("stand-in stopping: %s", server.stats())
+    return 0
+
+
+def ask(
+    question: str, *, execute: bool, url: str, api_key: str | None = None, verbose: bool = False
+) -> int:
     import httpx
     from rich.console import Console
 
@@ -194,11 +298,17 @@ def ask(question: str, *, execute: bool, url: str, verbose: bool = False) -> int
     renderer.verbose = verbose
     with renderer:
         try:
-            with Txt2SqlClient(url) as client, client.ask(question, execute=execute) as events:
+            with (
+                Txt2SqlClient(url, api_key=api_key) as client,
+                client.ask(question, execute=execute) as events,
+            ):
                 for event in events:
                     renderer.show(event)
         except AskError as exc:
-            renderer.error(f"the service refused the question: {exc}", "refused")
+            hint = ""
+            if exc.status_code == 401:
+                hint = " (pass its key with --api-key or TXT2SQL_API_KEY)"
+            renderer.error(f"the service refused the question: {exc}{hint}", "refused")
         except httpx.HTTPError as exc:
             renderer.error(f"no answer from {url}: {exc or type(exc).__name__}", "unreachable")
         except KeyboardInterrupt:
@@ -206,20 +316,60 @@ def ask(question: str, *, execute: bool, url: str, verbose: bool = False) -> int
     return renderer.exit_code
 
 
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  {_setting_name(error['loc'])}: {error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors()
+        )
+        raise SystemExit(
+            f"txt2sql-api: the settings (environment and .env) are wrong:\n{problems}"
+        ) from None
+
+
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    """A validation error's field as the environment names it (an alias is named as is)."""
+    name = str(loc[0]) if loc else "settings"
+    return env_name(name) if name in Settings.model_fields else name
+
+
+def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    # An exit, not the default action's instant death: `finally` blocks and clean-ups run, and
+    # the embedded server stops with the command (`serve` gets the signal once uvicorn is done).
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    settings = _settings()
+    try:
+        raise SystemExit(_run(args, settings))
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "ask":
         # httpx logs every request at INFO: only warnings belong next to an answer.
-        configure_logging(Settings(log_level="WARNING"))
-        raise SystemExit(
-            ask(args.question, execute=args.execute, url=args.url, verbose=args.verbose)
+        configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+        key = args.api_key or (settings.api_key.get_secret_value() if settings.api_key else None)
+        return ask(
+            args.question, execute=args.execute, url=args.url, api_key=key, verbose=args.verbose
         )
-    configure_logging(Settings())
+    configure_logging(settings)
     if args.command == "serve":
-        serve(args.host, args.port)
-    elif args.command in ("examples", "glossary"):
+        serve(settings, args.host, args.port)
+        return 0
+    if args.command == "standin":
+        return standin(args.host, args.port, args.api_key, args.answers)
+    if args.command in ("examples", "glossary"):
         if args.jsonl_command == "import":
-            raise SystemExit(jsonl_import(args.command, args.file))
-        raise SystemExit(jsonl_export(args.command, args.file))
-    else:
-        demo_load(args.if_missing)
+            return jsonl_import(settings, args.command, args.file)
+        return jsonl_export(settings, args.command, args.file)
+    if args.command == "db":
+        return db_url(settings) if args.db_command == "url" else db_stop(settings)
+    demo_load(settings, args.if_missing)
+    return 0

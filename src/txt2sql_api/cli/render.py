@@ -37,10 +37,11 @@ def printable(text: str) -> str:
 
 
 def value_text(value: Any) -> str:
-    """One result value on one line: NULL, JSON for arrays and objects, else its text."""
+    """One result value on one line: NULL, JSON for booleans, arrays and objects, else its
+    text."""
     if value is None:
         return "NULL"
-    if isinstance(value, dict | list):
+    if isinstance(value, bool | dict | list):
         return json.dumps(value, ensure_ascii=False)
     return printable(str(value)).replace("\n", "\\n").replace("\t", "\\t")
 

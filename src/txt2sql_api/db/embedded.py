@@ -3,9 +3,11 @@ DATABASE_URL: a working demo on a machine that has no database server."""
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -15,6 +17,9 @@ from txt2sql_api.db.identifiers import quote_ident
 logger = logging.getLogger(__name__)
 
 DEMO_DATABASE = "txt2sql_demo"
+# pgserver's list of the processes that hold a handle on the server in a data dir: the last
+# one to let go stops it.
+HANDLES_FILE = ".handle_pids.json"
 
 
 def default_data_dir() -> Path:
@@ -23,24 +28,53 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_cache_dir("txt2sql-api")) / "pgdata"
 
 
-def start_embedded(data_dir: Path) -> tuple[Any, str]:
-    """Starts (or reuses) the server in `data_dir`; returns its handle and the demo database URL.
+@contextmanager
+def embedded_server(data_dir: Path, *, keep_running: bool = False) -> Iterator[str]:
+    """Starts (or joins) the server in `data_dir` and yields the demo database's URL.
 
-    Keep the handle referenced: the server stops when the last handle goes.
+    At the end the server stops, unless another process still uses it or `keep_running`. A
+    process killed without its clean-up (SIGKILL, a crash) leaves its handle behind, which
+    would keep every later process from stopping the server: dead handles are dropped first,
+    so the next process to end stops a server such a crash left running.
     """
+    server = _server(data_dir, keep_running=keep_running)
+    try:
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DEMO_DATABASE}';")
+        if "(1 row)" not in exists:
+            server.psql(f"CREATE DATABASE {DEMO_DATABASE};")
+        url: str = server.get_uri(DEMO_DATABASE)
+        logger.info("embedded PostgreSQL in %s, database %s", data_dir, DEMO_DATABASE)
+        yield url
+    finally:
+        # Not left to pgserver's atexit hook, which a SIGTERM's default action never runs.
+        server.cleanup()
+
+
+def _server(data_dir: Path, *, keep_running: bool) -> Any:
     with warnings.catch_warnings():
         # pgserver asks platformdirs for a runtime dir, which warns where XDG_RUNTIME_DIR is unset.
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-        from pgserver.postgres_server import get_server
+        from pgserver.postgres_server import PostgresServer, get_server
 
         data_dir.parent.mkdir(parents=True, exist_ok=True)
-        server = get_server(data_dir, cleanup_mode="stop")
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DEMO_DATABASE}';")
-    if "(1 row)" not in exists:
-        server.psql(f"CREATE DATABASE {DEMO_DATABASE};")
-    url: str = server.get_uri(DEMO_DATABASE)
-    logger.info("embedded PostgreSQL in %s, database %s", data_dir, DEMO_DATABASE)
-    return server, url
+        # The lock pgserver itself takes around its handle list.
+        with PostgresServer._lock:
+            _forget_dead_handles(data_dir.expanduser().resolve())
+        return get_server(data_dir, cleanup_mode=None if keep_running else "stop")
+
+
+def _forget_dead_handles(data_dir: Path) -> None:
+    import psutil
+
+    handles = data_dir / HANDLES_FILE
+    try:
+        pids: list[int] = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        logger.info("dropped the handles of %d processes that ended", len(pids) - len(alive))
+        handles.write_text(json.dumps(alive))
 
 
 # The role the model's SQL runs as on the embedded server: SELECT on the shown schemas and

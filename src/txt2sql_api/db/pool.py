@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
+import socket
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
@@ -44,6 +46,29 @@ def database_unavailable(exc: BaseException) -> ServiceError:
         f"the database cannot be read right now: {type(exc).__name__}",
         retryable=True,
     )
+
+
+def why_unavailable(exc: BaseException) -> str:
+    """One of DATABASE_ERRORS in words: whether the server is away, refuses us, or lacks the
+    database, and why. Like `database_unavailable`, it names no address: /readyz shows it."""
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return "missing: the server has no database of that name"
+    if isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError):
+        return "refused: the server does not accept this user or password"
+    if isinstance(exc, asyncpg.CannotConnectNowError):
+        return "unavailable: the server is starting up or shutting down"
+    if isinstance(exc, asyncpg.TooManyConnectionsError):
+        return "unavailable: the server has no connection slot left"
+    if isinstance(exc, socket.gaierror):
+        return "unreachable: the server's host name does not resolve"
+    if isinstance(exc, ConnectionRefusedError):
+        return "unreachable: nothing accepts connections at the server's address"
+    if isinstance(exc, TimeoutError):
+        return "unreachable: the server did not answer in time"
+    if isinstance(exc, OSError):
+        # Never its own text: asyncio puts the address in it.
+        return f"unreachable: {os.strerror(exc.errno) if exc.errno else type(exc).__name__}"
+    return f"unavailable: {type(exc).__name__}"
 
 
 class ServicePool(asyncpg.Pool):

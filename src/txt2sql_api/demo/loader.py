@@ -18,8 +18,12 @@ def demo_sql() -> str:
 
 
 def demo_examples() -> list[tuple[str, str]]:
-    lines = _DEMO.joinpath("examples.jsonl").read_text(encoding="utf-8").splitlines()
-    records = [json.loads(line) for line in lines if line.strip()]
+    return pairs_in(_DEMO.joinpath("examples.jsonl").read_text(encoding="utf-8"))
+
+
+def pairs_in(text: str) -> list[tuple[str, str]]:
+    """The (question, SQL) of each line of JSON Lines as `examples export` writes them."""
+    records = [json.loads(line) for line in text.splitlines() if line.strip()]
     return [(record["question"], record["sql"]) for record in records]
 
 

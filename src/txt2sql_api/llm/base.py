@@ -37,7 +37,7 @@ LlmChunk = TextDelta | ReasoningDelta | Usage
 
 
 class UpstreamError(ServiceError):
-    """The model call failed; `code` is ours (see README's error table), `upstream_code` theirs."""
+    """The model call failed; `code` is ours (docs/api.md, Errors), `upstream_code` theirs."""
 
     def __init__(
         self, code: str, message: str, *, retryable: bool, upstream_code: str | None = None

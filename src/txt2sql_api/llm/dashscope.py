@@ -12,9 +12,10 @@ import asyncio
 import logging
 import random
 import re
+import socket
 import threading
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -160,6 +161,15 @@ class _UpstreamCall:
 _THINKING_MODELS = re.compile(r"^(qwq|qvq|deepseek-r1)|thinking", re.IGNORECASE)
 
 
+def upstream_base_url(configured: str | None) -> str:
+    """Where model calls go: the setting, else the SDK's own default."""
+    if configured:
+        return configured
+    import dashscope
+
+    return str(dashscope.base_http_api_url)
+
+
 def model_thinks(model: str, enable_thinking: bool | None) -> bool:
     """Whether the model reasons before its first token of answer: its first token may then be
     long in coming, so it gets the longer first-token deadline."""
@@ -186,9 +196,12 @@ class DashScopeClient:
         retry_within_seconds: float = 10.0,
         total_timeout: float = 300.0,
         thread_idle_seconds: float = 30.0,
+        base_url: str | None = None,
     ) -> None:
         self.api_key = api_key
         self.model = model
+        # None: the SDK's own, which it reads from the process environment at import.
+        self.base_url = base_url
         self.enable_thinking = enable_thinking
         self.thinking_budget = thinking_budget
         self.thinks = model_thinks(model, enable_thinking)
@@ -203,7 +216,7 @@ class DashScopeClient:
         self.retry_within_seconds = retry_within_seconds
         self.total_timeout = total_timeout
         self.threads = StreamThreads(name="dashscope-stream", idle_seconds=thread_idle_seconds)
-        self.sessions = SessionPool(keep=KEPT_SESSIONS)
+        self.sessions = SessionPool(keep=KEPT_SESSIONS, base_url=base_url)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DashScopeClient:
@@ -221,6 +234,7 @@ class DashScopeClient:
             retries=settings.upstream_retries,
             retry_base_seconds=settings.upstream_retry_base_seconds,
             retry_within_seconds=settings.upstream_retry_within_seconds,
+            base_url=settings.dashscope_http_base_url,
         )
 
     def unusable(self) -> UpstreamError | None:
@@ -249,6 +263,7 @@ class DashScopeClient:
                 enable_thinking=self.enable_thinking,
                 thinking_budget=self.thinking_budget,
                 session=session,
+                base_address=self.base_url,
                 request_timeout=int(max(self.first_token_timeout, self.idle_timeout)) + 5,
             )
 
@@ -364,9 +379,46 @@ def _frame_of(response: Any) -> _Frame:
 def _upstream_error_of(exc: Exception) -> UpstreamError:
     if isinstance(exc, UpstreamError):
         return exc
-    error = UpstreamError("upstream_unavailable", f"model call failed: {exc}", retryable=True)
+    # The log keeps the exception's own text (hosts, pools, sockets) for whoever runs the
+    # service; the client is told in words.
+    logger.warning("model call failed: %s", exc)
+    error = UpstreamError("upstream_unavailable", failure_in_words(exc), retryable=True)
     error.__cause__ = exc
     return error
+
+
+def failure_in_words(exc: BaseException) -> str:
+    """What failed on the way to the model, said without the HTTP library's internals."""
+    causes = list(_causes(exc))
+    if any(isinstance(c, requests.exceptions.SSLError) for c in causes):
+        return "the model service's TLS certificate or handshake was refused"
+    if any(isinstance(c, requests.exceptions.ConnectTimeout) for c in causes):
+        return "the model service did not accept a connection in time"
+    if any(isinstance(c, requests.exceptions.ReadTimeout | TimeoutError) for c in causes):
+        return "the model service stopped answering"
+    if any(isinstance(c, socket.gaierror) for c in causes):
+        return "the model service's host name does not resolve"
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return "the model service refused the connection (nothing listens at its address)"
+    if any(isinstance(c, requests.exceptions.ChunkedEncodingError) for c in causes):
+        return "the connection to the model service broke in the middle of the answer"
+    if any(isinstance(c, requests.exceptions.ConnectionError | OSError) for c in causes):
+        return "the connection to the model service failed or was dropped"
+    return f"the model call failed ({type(exc).__name__})"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and what it wraps: urllib3 and requests nest the real failure in
+    `reason`, in their first argument, or as the cause."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        pending += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
 
 
 def _chunks_of(response: Any) -> list[LlmChunk]:

@@ -98,7 +98,7 @@ class _TrackedAdapter(HTTPAdapter):
         }
 
 
-def _tracked_session() -> requests.Session:
+def _tracked_session(base_url: str | None) -> requests.Session:
     import dashscope
 
     session = requests.Session()
@@ -107,9 +107,9 @@ def _tracked_session() -> requests.Session:
     session.mount("https://", adapter)
     # What requests would read from the environment on every call (a scan of os.environ for
     # proxies and the CA bundle, two file checks for ~/.netrc), read once per session: the API
-    # key is our own header, so netrc never applies, and the URL is always DashScope's.
+    # key is our own header, so netrc never applies, and every call goes to the same base URL.
     environment = session.merge_environment_settings(
-        dashscope.base_http_api_url, {}, None, None, None
+        base_url or dashscope.base_http_api_url, {}, None, None, None
     )
     session.proxies.update(environment["proxies"])
     session.verify = environment["verify"]
@@ -119,7 +119,7 @@ def _tracked_session() -> requests.Session:
 
 @dataclass
 class PooledSession:
-    session: requests.Session = field(default_factory=_tracked_session)
+    session: requests.Session
     sockets: list[socket.socket] = field(default_factory=list)
 
     def open_sockets(self) -> list[socket.socket]:
@@ -130,8 +130,9 @@ class SessionPool:
     """Sessions between calls, most recently used first (its connection is the likeliest to
     be still open); at most `keep` of them wait, the rest are closed."""
 
-    def __init__(self, keep: int) -> None:
+    def __init__(self, keep: int, base_url: str | None = None) -> None:
         self._keep = keep
+        self._base_url = base_url
         self._lock = threading.Lock()
         self._idle: list[PooledSession] = []
 
@@ -139,7 +140,7 @@ class SessionPool:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
-        return PooledSession()
+        return PooledSession(_tracked_session(self._base_url))
 
     def give(self, pooled: PooledSession) -> None:
         with self._lock:

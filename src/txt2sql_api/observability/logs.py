@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object a line, with the request id, and secrets masked.
+"""Logs with the request id, and secrets masked: one JSON object a line for machines, or a
+plain line for a person at a terminal (TXT2SQL_LOG_FORMAT).
 
 Secrets are kept out of log calls in the first place; masking is the second line: any URL's
 password (`scheme://user:password@host`) and every configured secret value become `***`.
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -34,8 +37,11 @@ class Redactor:
 
 
 def settings_secrets(settings: Settings) -> list[str]:
-    """Every secret value the settings hold: keys, and the passwords inside URLs."""
-    values = [s.get_secret_value() for s in (settings.dashscope_api_key,) if s]
+    """Every secret value the settings hold: keys, and the passwords inside URLs or beside
+    them in PGPASSWORD (read by asyncpg itself)."""
+    secrets = (settings.dashscope_api_key, settings.api_key)
+    values = [s.get_secret_value() for s in secrets if s]
+    values += [os.environ.get("PGPASSWORD", "")]
     urls = [settings.database_url, settings.meta_database_url]
     if settings.redis_url:
         urls.append(settings.redis_url.get_secret_value())
@@ -67,13 +73,47 @@ class JsonFormatter(logging.Formatter):
         return self._redact(json.dumps(entry, ensure_ascii=False, default=str))
 
 
+class TextFormatter(logging.Formatter):
+    """A line a person reads: local time, level, logger and message, then the request id,
+    caller and fields as `name=value`; an exception's traceback below it."""
+
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__()
+        self._redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        time = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        line = f"{time} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        context = {"request_id": request_id_var.get(), "caller": caller_var.get()}
+        context.update(getattr(record, "fields", {}))
+        pairs = [f"{name}={_shown(value)}" for name, value in context.items() if value is not None]
+        if pairs:
+            line += "  " + " ".join(pairs)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return self._redact(line)
+
+
+def _shown(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return json.dumps(text, ensure_ascii=False) if not text or " " in text else text
+
+
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter(Redactor(settings_secrets(settings))))
+    redact = Redactor(settings_secrets(settings))
+    as_text = settings.log_format == "text" or (
+        settings.log_format == "auto" and sys.stderr.isatty()
+    )
+    handler.setFormatter(TextFormatter(redact) if as_text else JsonFormatter(redact))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
     quiet_row_loggers()
+    # pgserver logs every command it runs with its whole output (initdb's dozens of lines) at
+    # INFO: detail for DEBUG, where the embedded server's start is looked into.
+    if root.getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
 # Loggers of libraries that log what they send: at DEBUG, sse-starlette logs every chunk, and

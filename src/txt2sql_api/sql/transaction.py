@@ -3,7 +3,7 @@
 Every statement runs as a prepared statement (the extended protocol refuses a second statement
 riding along, which `BEGIN READ ONLY` alone does not: `SELECT 1; COMMIT; DROP ...`), inside a
 READ ONLY transaction with `SET LOCAL statement_timeout`. The service's role should still only
-hold SELECT (README: read-only role): READ ONLY is not a security boundary, privileges are.
+hold SELECT (docs/security.md): READ ONLY is not a security boundary, privileges are.
 """
 
 from __future__ import annotations

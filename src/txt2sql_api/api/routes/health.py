@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from txt2sql_api.api.deps import StateDep
 from txt2sql_api.api.openapi import json_example
-from txt2sql_api.db.pool import DATABASE_ERRORS
+from txt2sql_api.db.pool import DATABASE_ERRORS, why_unavailable
 
 router = APIRouter(tags=["health"])
 
@@ -16,7 +16,10 @@ class Health(BaseModel):
     detail: str | None = None
 
 
-_UNREADY = Health(status="unavailable", detail="database unreachable: ConnectionRefusedError")
+_UNREADY = Health(
+    status="unavailable",
+    detail="database unreachable: nothing accepts connections at the server's address",
+)
 
 
 @router.get("/healthz", responses={200: json_example("Alive.", Health(status="ok"))})
@@ -43,11 +46,11 @@ async def readyz(state: StateDep) -> Health | JSONResponse:
         ) as conn:
             await conn.fetchval("SELECT 1", timeout=state.settings.db_acquire_timeout_seconds)
     except DATABASE_ERRORS as exc:
-        return _not_ready(f"database unreachable: {type(exc).__name__}")
+        return _not_ready(f"database {why_unavailable(exc)}")
     try:
         schema = await state.database.schema_cache.get()
     except DATABASE_ERRORS as exc:
-        return _not_ready(f"schema not loaded: {type(exc).__name__}")
+        return _not_ready(f"schema not loaded: {why_unavailable(exc)}")
     return Health(status="ready", detail=f"schema: {len(schema.snapshot.tables)} tables")
 
 
