@@ -15,6 +15,7 @@ from txt2sql_api.api.openapi import install as install_openapi
 from txt2sql_api.api.openapi import operation_id
 from txt2sql_api.api.routes import (
     ask,
+    conversations,
     docs,
     examples,
     feedback,
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            expose_headers=["X-Request-ID", "X-Conversation-ID", "Retry-After", "X-Total-Count"],
             max_age=600,
         )
     errors.install(app)
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         schema.router,
         examples.router,
         glossary.router,
+        conversations.router,
         feedback.router,
         stream_tokens.router,
     ):

@@ -1,11 +1,12 @@
 """Work off the event loop: one background job at a time (a schema load, a re-index), shared by
-whoever asks while it runs; and short CPU work of a request (parsing SQL) on one thread."""
+whoever asks while it runs; short CPU work of a request (parsing SQL) on one thread; and
+housekeeping that repeats (pruning old conversations)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, Generic, ParamSpec, TypeVar
@@ -51,3 +52,14 @@ class SingleFlight(Generic[T]):
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+async def every(seconds: float, work: Callable[[], Awaitable[object]], what: str) -> None:
+    """Runs `work` every `seconds` until cancelled; a failure is logged and tried again next
+    time (housekeeping never stops the service)."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await work()
+        except Exception:
+            logger.warning("%s failed; trying again in %g s", what, seconds, exc_info=True)

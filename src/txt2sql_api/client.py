@@ -76,8 +76,11 @@ def _headers(api_key: str | None, headers: Mapping[str, str] | None) -> dict[str
     return given
 
 
-def _body(question: str, execute: bool) -> dict[str, Any]:
-    return {"question": question, "execute": execute}
+def _body(question: str, execute: bool, conversation_id: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"question": question, "execute": execute}
+    if conversation_id is not None:
+        body["conversation_id"] = conversation_id
+    return body
 
 
 class AsyncTxt2SqlClient:
@@ -99,10 +102,11 @@ class AsyncTxt2SqlClient:
 
     @asynccontextmanager
     async def ask(
-        self, question: str, *, execute: bool = False
+        self, question: str, *, execute: bool = False, conversation_id: str | None = None
     ) -> AsyncIterator[AsyncIterator[StreamEvent]]:
-        """The answer's events, ending with `done`; raises `AskError` when no stream starts."""
-        body = _body(question, execute)
+        """The answer's events, ending with `done` (whose `conversation_id` continues the
+        conversation); raises `AskError` when no stream starts."""
+        body = _body(question, execute, conversation_id)
         async with aconnect_sse(self._http, "POST", "/v1/ask", json=body) as source:
             if not source.response.is_success:
                 await source.response.aread()
@@ -148,14 +152,21 @@ class Txt2SqlClient:
         )
 
     @contextmanager
-    def ask(self, question: str, *, execute: bool = False) -> Iterator[Iterator[StreamEvent]]:
-        """The answer's events, ending with `done`; raises `AskError` when no stream starts."""
-        body = _body(question, execute)
+    def ask(
+        self, question: str, *, execute: bool = False, conversation_id: str | None = None
+    ) -> Iterator[Iterator[StreamEvent]]:
+        """The answer's events, ending with `done` (whose `conversation_id` continues the
+        conversation); raises `AskError` when no stream starts."""
+        body = _body(question, execute, conversation_id)
         with connect_sse(self._http, "POST", "/v1/ask", json=body) as source:
             if not source.response.is_success:
                 source.response.read()
                 raise _refusal(source.response)
             yield (event for sse in source.iter_sse() if (event := decode(sse)) is not None)
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url)
 
     def close(self) -> None:
         self._http.close()

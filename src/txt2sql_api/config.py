@@ -105,6 +105,24 @@ class Settings(BaseSettings):
     answers_keep_max: int = Field(
         default=100_000, ge=1, description="Most recent answers kept for feedback."
     )
+    conversation_turns: int = Field(
+        default=5,
+        ge=0,
+        description="Earlier turns of a conversation a follow-up's prompt carries (0: none).",
+    )
+    conversation_token_budget: int = Field(
+        default=1500,
+        ge=0,
+        description="Most Qwen tokens of the earlier turns in a prompt; the oldest go first.",
+    )
+    conversations_keep_seconds: float = Field(
+        default=2_592_000.0,
+        gt=0,
+        description="How long a conversation is kept after its last turn (30 days).",
+    )
+    conversations_keep_max: int = Field(
+        default=500, ge=1, description="Most conversations kept per API key (or in open mode)."
+    )
     max_streams: int = Field(
         default=200, ge=1, description="Live /v1/ask streams; past it a 503 with Retry-After."
     )

@@ -14,12 +14,14 @@ from txt2sql_api.api.admission import Admission
 from txt2sql_api.api.security.keys import KeyRing
 from txt2sql_api.api.security.quotas import LocalQuotas, Quotas
 from txt2sql_api.api.state import AppState, Database
+from txt2sql_api.background import every
 from txt2sql_api.config import Settings, read_keys
+from txt2sql_api.conversations.store import ConversationStore, Retention
 from txt2sql_api.db.follower import StoreFollower
 from txt2sql_api.db.meta_schema import CHANGES_CHANNEL, GLOSSARY_CHANNEL
 from txt2sql_api.db.pool import DATABASE_ERRORS, ServicePool, create_pool, why_unavailable
 from txt2sql_api.db.privileges import writable_tables
-from txt2sql_api.examples.answer_log import AnswerLimits, RecentAnswers
+from txt2sql_api.examples.answer_log import PRUNE_EVERY_SECONDS, AnswerLimits, RecentAnswers
 from txt2sql_api.examples.retriever import ExampleRetriever
 from txt2sql_api.examples.store import ExamplesStore
 from txt2sql_api.examples.teacher import Teacher
@@ -103,6 +105,15 @@ async def _database(
         timezone=settings.timezone,
     )
     answers = RecentAnswers(meta_pool, AnswerLimits.from_settings(settings))
+    conversations = ConversationStore(
+        meta_pool,
+        settings.db_acquire_timeout_seconds,
+        Retention(settings.conversations_keep_seconds, settings.conversations_keep_max),
+    )
+    pruning = asyncio.create_task(
+        every(PRUNE_EVERY_SECONDS, conversations.prune, "pruning old conversations")
+    )
+    stack.callback(pruning.cancel)
     await _warn_if_role_can_write(pool, settings)
     metrics.watch_pool(pool)
     return Database(
@@ -113,6 +124,7 @@ async def _database(
         answers=answers,
         teacher=Teacher(retriever, verifier, answers),
         glossary=glossary,
+        conversations=conversations,
     )
 
 

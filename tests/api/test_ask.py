@@ -297,8 +297,10 @@ async def test_request_id_is_echoed_and_ends_the_stream(
             client, "POST", "/v1/ask", json={"question": "q"}, headers={"X-Request-ID": "abc-123"}
         ) as source:
             assert source.response.headers["x-request-id"] == "abc-123"
+            conversation = source.response.headers["x-conversation-id"]
             events = [(s.event, json.loads(s.data)) async for s in source.aiter_sse()]
-    assert events[-1] == ("done", {"request_id": "abc-123"})
+    # A question without a conversation starts one.
+    assert events[-1] == ("done", {"request_id": "abc-123", "conversation_id": conversation})
 
 
 async def test_proxies_are_told_not_to_buffer_and_idle_streams_get_heartbeats(

@@ -20,6 +20,7 @@ EVENT_SCHEMAS = [
     "ThinkingEvent",
     "SqlEvent",
     "RowsEvent",
+    "ClarifyEvent",
     "UsageEvent",
     "ErrorEvent",
     "DoneEvent",
@@ -45,6 +46,7 @@ def test_every_event_is_a_named_schema(document: dict[str, Any]) -> None:
         "thinking",
         "sql",
         "rows",
+        "clarify",
         "usage",
         "error",
         "done",
@@ -78,6 +80,9 @@ def test_every_other_endpoint_has_a_model_and_an_example(document: dict[str, Any
             continue
         for method, operation in operations.items():
             success = next(code for code in operation["responses"] if code.startswith("2"))
+            if success == "204":  # nothing to model: the answer is its status
+                assert "content" not in operation["responses"][success]
+                continue
             if path == "/metrics":  # Prometheus' text format, not JSON
                 assert "text/plain" in str(operation["responses"][success]["content"])
                 continue

@@ -435,3 +435,51 @@ def test_change_key_forgets_the_key(keyed_page: WebDriver) -> None:
     assert shown(keyed_page, "key-form") and not shown(keyed_page, "key-error")
     assert not shown(keyed_page, "key-status")
     assert stored_key(keyed_page) is None
+
+
+def thread_questions(driver: WebDriver) -> list[str]:
+    return [p.text for p in driver.find_elements(By.CSS_SELECTOR, "#thread .turn-question")]
+
+
+def test_a_follow_up_continues_the_conversation_and_a_reload_restores_it(
+    page: WebDriver, standin: DashScopeStandIn
+) -> None:
+    standin.push(Script(content=ANSWER))
+    ask(page, QUESTION)
+    wait(page, lambda d: "#c=c_" in d.current_url and text(d, "status") == "Done.")
+    conversation = parse_qs(urlsplit(page.current_url).fragment)["c"][0]
+    sent_requests(page)
+    standin.push(Script(content=ANSWER))
+    ask(page, "那3号线呢？")
+    # The earlier turn stacks above the live answer.
+    wait(page, lambda d: thread_questions(d) == [QUESTION])
+    wait(page, lambda d: text(d, "status") == "Done.")
+    streams = [r["url"] for r in sent_requests(page) if "/v1/ask?" in r["url"]]
+    assert parse_qs(urlsplit(streams[-1]).query)["conversation_id"] == [conversation]
+    prompt = "\n".join(m["content"] for m in standin.requests[-1]["body"]["input"]["messages"])
+    assert f"Earlier question: {json.dumps(QUESTION, ensure_ascii=False)}" in prompt
+    listed = page.find_elements(By.CSS_SELECTOR, "#conversations li.current button")
+    assert [b.text for b in listed] == [QUESTION]
+
+    page.refresh()
+    wait(page, lambda d: thread_questions(d) == [QUESTION, "那3号线呢？"])
+    page.find_element(By.ID, "new-conversation").click()
+    wait(page, lambda d: "#c=" not in d.current_url)
+    assert not page.find_element(By.ID, "thread-box").is_displayed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.save_screenshot(str(ARTIFACTS / "conversation.png"))
+
+
+def test_a_question_back_offers_its_options_as_replies(
+    page: WebDriver, standin: DashScopeStandIn
+) -> None:
+    clarify = '```clarify\n{"question": "您指哪条线？", "options": ["1号线", "2号线"]}\n```'
+    standin.push(Script(content=clarify))
+    ask(page, "有哪些站点")
+    wait(page, lambda d: d.find_element(By.ID, "clarify-box").is_displayed())
+    assert text(page, "clarify") == "您指哪条线？"
+    standin.push(Script(content=ANSWER))
+    page.find_element(By.CSS_SELECTOR, "#clarify-options button").click()
+    wait(page, lambda d: thread_questions(d) == ["有哪些站点"])
+    prompt = "\n".join(m["content"] for m in standin.requests[-1]["body"]["input"]["messages"])
+    assert 'You asked back: "您指哪条线？"' in prompt and "Question: 1号线" in prompt

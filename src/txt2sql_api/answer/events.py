@@ -119,9 +119,23 @@ class ErrorEvent(StreamEvent):
     retryable: bool = False
 
 
+class ClarifyEvent(StreamEvent):
+    """The model asks back instead of guessing: answer it in the same conversation."""
+
+    event_name: ClassVar[str] = "clarify"
+    question: str = Field(description="What the model needs to know, in the question's language.")
+    options: list[str] | None = Field(default=None, description="Answers it suggests, if any.")
+    attempt: int = _ATTEMPT
+
+
 class DoneEvent(StreamEvent):
     event_name: ClassVar[str] = "done"
     request_id: str = Field(description="This service's request id, also in X-Request-ID.")
+    conversation_id: str | None = Field(
+        default=None,
+        description="The conversation this answer belongs to (also in X-Conversation-ID): send "
+        "it with the next question to follow up.",
+    )
 
 
 EVENT_TYPES: tuple[type[StreamEvent], ...] = (
@@ -129,6 +143,7 @@ EVENT_TYPES: tuple[type[StreamEvent], ...] = (
     ThinkingEvent,
     SqlEvent,
     RowsEvent,
+    ClarifyEvent,
     UsageEvent,
     ErrorEvent,
     DoneEvent,

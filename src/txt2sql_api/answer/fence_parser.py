@@ -1,6 +1,7 @@
 """Splits the model's answer, as it streams in, into reasoning text and fenced SQL blocks.
 
-The model is asked to think aloud and then give one ```sql block. Text is passed on as soon as
+The model is asked to think aloud and then give one ```sql block, or, when the question is too
+ambiguous to answer, one ```clarify block that asks back. Text is passed on as soon as
 it cannot be part of a fence, so the user sees the reasoning at the speed the model writes it;
 only a trailing run of backticks (a fence that may be starting) or an open fence line waiting
 for its language is held back. Chunk boundaries never change the result: feeding the same text
@@ -16,6 +17,7 @@ from txt2sql_api.llm.base import ReasoningDelta
 
 FENCE = "```"
 SQL_LANGUAGES = frozenset({"", "sql", "postgresql", "postgres", "pgsql", "psql"})
+CLARIFY_LANGUAGE = "clarify"
 
 
 @dataclass(frozen=True)
@@ -24,13 +26,21 @@ class SqlBlock:
     closed: bool = True
 
 
+@dataclass(frozen=True)
+class ClarifyBlock:
+    """The model's question back to the user, as the block's text."""
+
+    text: str
+
+
 # The answer's text before and around the fence is the model's reasoning, shown as such.
-Parsed = ReasoningDelta | SqlBlock
+Parsed = ReasoningDelta | SqlBlock | ClarifyBlock
 
 
 class _State(Enum):
     TEXT = "text"
     SQL = "sql"
+    CLARIFY = "clarify"
     OTHER_CODE = "other_code"
 
 
@@ -67,6 +77,8 @@ class SqlStreamParser:
                 break
             if self._state is _State.SQL:
                 _append_sql(out, rest, closed=False)
+            elif self._state is _State.CLARIFY:
+                _append_clarify(out, rest)
             elif self._state is _State.TEXT and rest.startswith(FENCE):
                 # A fence line the stream ended on, e.g. "```sql SELECT 1".
                 self._fence_line(out, rest[len(FENCE) :], closing_expected=False)
@@ -81,6 +93,8 @@ class SqlStreamParser:
             return self._step_text(out)
         if self._state is _State.SQL:
             return self._step_sql(out)
+        if self._state is _State.CLARIFY:
+            return self._step_clarify(out)
         return self._step_other_code(out)
 
     def _step_text(self, out: list[Parsed]) -> bool:
@@ -112,6 +126,16 @@ class SqlStreamParser:
                 self._state = _State.SQL
             else:
                 _append_sql(out, on_line, closed=False)
+        elif language.lower() == CLARIFY_LANGUAGE:
+            if fence:
+                _append_clarify(out, on_line)
+                self._pending = after + self._pending
+            else:
+                self._pending = on_line + "\n" + self._pending
+                self._state = _State.CLARIFY if closing_expected else _State.TEXT
+                if not closing_expected:
+                    _append_clarify(out, self._pending)
+                    self._pending = ""
         elif fence:  # inline code such as ```x```: reasoning text
             _append_text(out, FENCE + inner + FENCE)
             self._pending = after + self._pending
@@ -125,6 +149,15 @@ class SqlStreamParser:
         if end == -1:
             return False
         _append_sql(out, self._pending[:end], closed=True)
+        self._pending = self._pending[end + len(FENCE) :]
+        self._state = _State.TEXT
+        return True
+
+    def _step_clarify(self, out: list[Parsed]) -> bool:
+        end = self._pending.find(FENCE)
+        if end == -1:
+            return False
+        _append_clarify(out, self._pending[:end])
         self._pending = self._pending[end + len(FENCE) :]
         self._state = _State.TEXT
         return True
@@ -155,3 +188,9 @@ def _append_sql(out: list[Parsed], body: str, *, closed: bool) -> None:
     sql = body.strip()
     if sql:
         out.append(SqlBlock(sql, closed=closed))
+
+
+def _append_clarify(out: list[Parsed], body: str) -> None:
+    text = body.strip()
+    if text:
+        out.append(ClarifyBlock(text))

@@ -4,6 +4,7 @@ refuses the SQL. Failures become `error` events; the router adds the final `done
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Collection
 from contextlib import aclosing
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from txt2sql_api.answer.dates import DateRange, render_dates, resolve_dates
 from txt2sql_api.answer.events import (
+    ClarifyEvent,
     ContextDate,
     ContextEvent,
     ContextExample,
@@ -26,9 +28,10 @@ from txt2sql_api.answer.events import (
     ThinkingEvent,
     UsageEvent,
 )
-from txt2sql_api.answer.fence_parser import SqlBlock, SqlStreamParser
+from txt2sql_api.answer.fence_parser import ClarifyBlock, SqlBlock, SqlStreamParser
 from txt2sql_api.answer.prompt import build_messages, render_glossary, repair_messages
 from txt2sql_api.background import off_loop
+from txt2sql_api.conversations.history import History
 from txt2sql_api.db.pool import DATABASE_ERRORS, ServicePool, database_unavailable
 from txt2sql_api.errors import ServiceError
 from txt2sql_api.examples.retriever import ExampleRetriever, Scored
@@ -102,6 +105,8 @@ class AttemptResult:
     failure: Failure | None = None
     # Started when the SQL's EXPLAIN starts; its rows run under the same one.
     deadline: Deadline | None = None
+    # The model's question back, when it asked one instead of writing SQL.
+    clarify: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,7 +181,12 @@ class Answerer:
     timezone: str = "Asia/Shanghai"
 
     async def answer(
-        self, question: str, *, execute: bool = False, shutdown: ShutdownSignal | None = None
+        self,
+        question: str,
+        *,
+        execute: bool = False,
+        shutdown: ShutdownSignal | None = None,
+        history: History | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Every failure ends here, as one `error` event."""
         if unusable := self.llm.unusable():
@@ -184,7 +194,7 @@ class Answerer:
             yield error_event(unusable)
             return
         try:
-            async for event in self._rounds(question, execute, shutdown):
+            async for event in self._rounds(question, execute, shutdown, history):
                 yield event
         except ServiceError as exc:
             yield error_event(exc)
@@ -193,15 +203,20 @@ class Answerer:
             yield error_event(database_unavailable(exc))
 
     async def _rounds(
-        self, question: str, execute: bool, shutdown: ShutdownSignal | None
+        self,
+        question: str,
+        execute: bool,
+        shutdown: ShutdownSignal | None,
+        history: History | None,
     ) -> AsyncIterator[StreamEvent]:
-        context = await self.context(question)
+        context = await self.context(question, history=history)
         messages = build_messages(
             question,
             context.pruned.schema_text,
             context.examples,
             render_dates(context.dates, context.today) if context.dates else "",
             render_glossary(context.terms),
+            history.prompt_block() if history else "",
         )
         for number in range(1, self.repair_rounds + 2):
             # Told just before the attempt's first event: a model call that fails before it
@@ -221,24 +236,30 @@ class Answerer:
                 return
             messages = repair_messages(messages, result.answer, reason)
 
-    async def context(self, question: str, *, explain: bool = False) -> QuestionContext:
+    async def context(
+        self, question: str, *, explain: bool = False, history: History | None = None
+    ) -> QuestionContext:
         """What the guard checks against, the most similar examples, the glossary terms and
         dates the question uses, and the tables it needs (the prompt's), which the examples'
-        SQL and the glossary terms steer. `explain`: with each table's term reasons."""
+        SQL and the glossary terms steer. A follow-up is linked together with the earlier
+        questions, and their SQL's tables join its candidates. `explain`: with each table's
+        term reasons."""
         schema = await self.schema_cache.get()
         known = guard_view(schema.snapshot, self.limits, self.allowed_functions)
-        examples = await self.retriever.top_k(question, self.few_shot_k)
+        linking = history.linking_text(question) if history else question
+        examples = await self.retriever.top_k(linking, self.few_shot_k)
         if all(tables_known(scored.example.sql) for scored in examples):
-            hints = _example_tables(examples)
+            tables = _example_tables(examples)
         else:  # a new example's SQL is parsed once, off the event loop
-            hints = await off_loop(_example_tables, examples)
-        terms = self.glossary.find(question)
+            tables = await off_loop(_example_tables, examples)
+        terms = self.glossary.find(linking)
+        hints = [found.hint() for found in terms]
+        if history is not None:
+            known_sql = all(tables_known(t.sql) for t in history.turns if t.sql)
+            # SQL answered on another instance is parsed here once, off the event loop.
+            hints.append(history.hint() if known_sql else await off_loop(history.hint))
         pruned = schema.index.select(
-            question,
-            self.schema_budget,
-            explain=explain,
-            example_tables=hints,
-            hints=[found.hint() for found in terms],
+            linking, self.schema_budget, explain=explain, example_tables=tables, hints=hints
         )
         today = datetime.now(ZoneInfo(self.timezone)).date()
         return QuestionContext(
@@ -260,7 +281,9 @@ class Answerer:
                 result = item
             else:
                 yield item
-        if result.sql is None:
+        if result.sql is None and result.clarify is not None:
+            yield _clarify_event(result.clarify, number)
+        elif result.sql is None:
             yield ErrorEvent(
                 code="no_sql", message="the model answered without a ```sql block", retryable=True
             )
@@ -280,6 +303,7 @@ class Answerer:
         failure: Failure | None = None
         usage: Usage | None = None
         deadline: Deadline | None = None
+        clarify: str | None = None
         async with aclosing(_parsed(self.llm.stream(messages, shutdown))) as pieces:
             async for piece in pieces:
                 if isinstance(piece, TextDelta):
@@ -288,6 +312,8 @@ class Answerer:
                     yield ThinkingEvent(delta=piece.text, attempt=number)
                 elif isinstance(piece, Usage):
                     usage = piece
+                elif isinstance(piece, ClarifyBlock):
+                    clarify = clarify or piece.text
                 elif sql is None:
                     deadline = Deadline(self.limits.statement_timeout_seconds)
                     sql, failure = await self._checked(piece, known, number, deadline)
@@ -304,7 +330,7 @@ class Answerer:
                 request_id=usage.request_id,
                 attempt=number,
             )
-        yield AttemptResult(answer, sql, failure, deadline)
+        yield AttemptResult(answer, sql, failure, deadline, clarify)
 
     async def _checked(
         self, block: SqlBlock, known: Visible, number: int, deadline: Deadline
@@ -344,7 +370,23 @@ class Answerer:
             yield Failure(failed.message, repairable)
 
 
-async def _parsed(chunks: AsyncIterator[LlmChunk]) -> AsyncGenerator[LlmChunk | SqlBlock, None]:
+def _clarify_event(text: str, number: int) -> ClarifyEvent:
+    """The block's JSON `{"question", "options"?}`, or its plain text as the question."""
+    try:
+        asked = json.loads(text)
+    except ValueError:
+        asked = None
+    if isinstance(asked, dict) and isinstance(asked.get("question"), str):
+        options = asked.get("options")
+        if not (isinstance(options, list) and all(isinstance(o, str) for o in options)):
+            options = None
+        return ClarifyEvent(question=asked["question"], options=options or None, attempt=number)
+    return ClarifyEvent(question=text, attempt=number)
+
+
+async def _parsed(
+    chunks: AsyncIterator[LlmChunk],
+) -> AsyncGenerator[LlmChunk | SqlBlock | ClarifyBlock, None]:
     """The model's stream with its answer text also split by the fence parser: the text as it
     came (for the whole answer), then its reasoning (as `ReasoningDelta`) and SQL blocks."""
     parser = SqlStreamParser()
@@ -359,7 +401,7 @@ async def _parsed(chunks: AsyncIterator[LlmChunk]) -> AsyncGenerator[LlmChunk | 
 
 def _example_tables(examples: list[Scored]) -> list[tuple[str, float]]:
     """Each table of the examples' SQL, with the similarity of the example that names it."""
-    return [(table, scored.score) for scored in examples for table in tables_of(scored.example.sql)]
+    return [(t, scored.score) for scored in examples for t in tables_of(scored.example.sql)]
 
 
 def _rows_event(batch: RowBatch, number: int) -> RowsEvent:

@@ -111,6 +111,14 @@ ASK_RESPONSES: Responses = {
             }
         },
     },
+    404: {
+        "model": ErrorDetail,
+        "description": "`conversation_id` names no conversation of the caller's (unknown, "
+        "deleted, expired, or another API key's).",
+        "content": {
+            "application/json": {"example": {"detail": "no conversation c_x to follow up"}}
+        },
+    },
     503: {
         "model": ErrorDetail,
         "description": "Too many live streams; retry after `Retry-After` seconds.",
@@ -193,6 +201,9 @@ SUMMARIES = {
     "get_term": "Read one glossary term",
     "replace_term": "Replace one glossary term",
     "delete_term": "Delete one glossary term",
+    "list_conversations": "List your conversations",
+    "get_conversation": "Read one conversation, turn by turn",
+    "delete_conversation": "Delete one conversation",
     "give_feedback": "Say whether an answer was right",
     "issue_token": "A short-lived token for GET /v1/ask from a browser",
     "healthz": "Liveness: the process answers",

@@ -9,6 +9,7 @@ from txt2sql_api.answer.pipeline import Answerer
 from txt2sql_api.api.admission import Admission
 from txt2sql_api.api.security.keys import KeyRing
 from txt2sql_api.config import Settings
+from txt2sql_api.conversations.store import ConversationStore
 from txt2sql_api.db.pool import ServicePool
 from txt2sql_api.examples.answer_log import RecentAnswers
 from txt2sql_api.examples.retriever import ExampleRetriever
@@ -31,6 +32,7 @@ class Database:
     answers: RecentAnswers
     teacher: Teacher
     glossary: Glossary
+    conversations: ConversationStore
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from pydantic import ValidationError
 
 from txt2sql_api.client import DEFAULT_URL
 from txt2sql_api.config import Settings, env_name
 from txt2sql_api.observability.logs import configure_logging
+
+if TYPE_CHECKING:
+    from txt2sql_api.cli.render import Renderer
+    from txt2sql_api.client import Txt2SqlClient
 
 logger = logging.getLogger("txt2sql_api.cli")
 
@@ -52,11 +56,21 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also show what the model is shown: tables and why, values, dates, examples",
     )
-    ask.add_argument("--url", default=DEFAULT_URL, help="the service (%(default)s)")
     ask.add_argument(
-        "--api-key",
-        help="the key of a service that wants one (default: TXT2SQL_API_KEY)",
+        "--conversation",
+        metavar="ID",
+        help="follow up in this conversation (the id the previous answer ends with)",
     )
+    _service_arguments(ask)
+    chat = commands.add_parser(
+        "chat",
+        help="a conversation at the terminal: each question follows up the ones before",
+        description="Ctrl-C stops the answer being shown, Ctrl-D leaves.",
+    )
+    chat.add_argument("--execute", action="store_true", help="also run the SQL and show rows")
+    chat.add_argument("--verbose", action="store_true", help="also show what the model is shown")
+    chat.add_argument("--conversation", metavar="ID", help="continue this conversation")
+    _service_arguments(chat)
     standin = commands.add_parser(
         "standin",
         help="a stand-in for DashScope that answers scripted questions, to try without a key",
@@ -123,6 +137,14 @@ class Target(NamedTuple):
 
     settings: Settings
     owner_url: str
+
+
+def _service_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--url", default=DEFAULT_URL, help="the service (%(default)s)")
+    command.add_argument(
+        "--api-key",
+        help="the key of a service that wants one (default: TXT2SQL_API_KEY)",
+    )
 
 
 def _jsonl_commands(commands: Any, name: str, summary: str, things: str, checked_how: str) -> None:
@@ -281,14 +303,10 @@ def standin(host: str, port: int, api_key: str, answers: Path | None) -> int:
     return 0
 
 
-def ask(
-    question: str, *, execute: bool, url: str, api_key: str | None = None, verbose: bool = False
-) -> int:
-    import httpx
+def _renderer(verbose: bool) -> Renderer:
     from rich.console import Console
 
-    from txt2sql_api.cli.render import PlainRenderer, Renderer, TerminalRenderer
-    from txt2sql_api.client import AskError, Txt2SqlClient
+    from txt2sql_api.cli.render import PlainRenderer, TerminalRenderer
 
     renderer: Renderer = (
         TerminalRenderer(Console())
@@ -296,24 +314,91 @@ def ask(
         else PlainRenderer(sys.stdout, sys.stderr)
     )
     renderer.verbose = verbose
-    with renderer:
+    return renderer
+
+
+def _answer(
+    client: Txt2SqlClient,
+    renderer: Renderer,
+    question: str,
+    *,
+    execute: bool,
+    conversation_id: str | None,
+) -> None:
+    """Shows one answer as it streams in; a refusal or a lost service is shown as an error."""
+    import httpx
+
+    from txt2sql_api.client import AskError
+
+    try:
+        with client.ask(question, execute=execute, conversation_id=conversation_id) as events:
+            for event in events:
+                renderer.show(event)
+    except AskError as exc:
+        hint = ""
+        if exc.status_code == 401:
+            hint = " (pass its key with --api-key or TXT2SQL_API_KEY)"
+        renderer.error(f"the service refused the question: {exc}{hint}", "refused")
+    except httpx.HTTPError as exc:
+        renderer.error(
+            f"no answer from {client.base_url}: {exc or type(exc).__name__}", "unreachable"
+        )
+
+
+def ask(
+    question: str,
+    *,
+    execute: bool,
+    url: str,
+    api_key: str | None = None,
+    verbose: bool = False,
+    conversation_id: str | None = None,
+) -> int:
+    from txt2sql_api.client import Txt2SqlClient
+
+    with _renderer(verbose) as renderer, Txt2SqlClient(url, api_key=api_key) as client:
         try:
-            with (
-                Txt2SqlClient(url, api_key=api_key) as client,
-                client.ask(question, execute=execute) as events,
-            ):
-                for event in events:
-                    renderer.show(event)
-        except AskError as exc:
-            hint = ""
-            if exc.status_code == 401:
-                hint = " (pass its key with --api-key or TXT2SQL_API_KEY)"
-            renderer.error(f"the service refused the question: {exc}{hint}", "refused")
-        except httpx.HTTPError as exc:
-            renderer.error(f"no answer from {url}: {exc or type(exc).__name__}", "unreachable")
+            _answer(client, renderer, question, execute=execute, conversation_id=conversation_id)
         except KeyboardInterrupt:
             return 130
     return renderer.exit_code
+
+
+def chat(
+    *,
+    execute: bool,
+    url: str,
+    api_key: str | None = None,
+    verbose: bool = False,
+    conversation_id: str | None = None,
+) -> int:
+    """Questions from the terminal, each one following up the ones before it."""
+    from txt2sql_api.client import Txt2SqlClient
+
+    with Txt2SqlClient(url, api_key=api_key) as client:
+        while True:
+            try:
+                question = input("问> ").strip()
+            except EOFError:
+                sys.stdout.write("\n")
+                return 0
+            except KeyboardInterrupt:
+                sys.stdout.write("\n")
+                continue
+            if not question:
+                continue
+            with _renderer(verbose) as renderer:
+                try:
+                    _answer(
+                        client,
+                        renderer,
+                        question,
+                        execute=execute,
+                        conversation_id=conversation_id,
+                    )
+                except KeyboardInterrupt:
+                    renderer.error("stopped", "stopped")
+            conversation_id = renderer.conversation_id or conversation_id
 
 
 def _settings() -> Settings:
@@ -352,12 +437,25 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.command == "ask":
+    if args.command in ("ask", "chat"):
         # httpx logs every request at INFO: only warnings belong next to an answer.
         configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
         key = args.api_key or (settings.api_key.get_secret_value() if settings.api_key else None)
+        if args.command == "chat":
+            return chat(
+                execute=args.execute,
+                url=args.url,
+                api_key=key,
+                verbose=args.verbose,
+                conversation_id=args.conversation,
+            )
         return ask(
-            args.question, execute=args.execute, url=args.url, api_key=key, verbose=args.verbose
+            args.question,
+            execute=args.execute,
+            url=args.url,
+            api_key=key,
+            verbose=args.verbose,
+            conversation_id=args.conversation,
         )
     configure_logging(settings)
     if args.command == "serve":

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from txt2sql_api.answer.events import (
+    ClarifyEvent,
     ContextEvent,
     DoneEvent,
     ErrorEvent,
@@ -51,6 +52,11 @@ def rows_summary(event: RowsEvent) -> str:
     return summary + (" (cut off by the row limits)" if event.truncated else "")
 
 
+def clarify_text(event: ClarifyEvent) -> str:
+    options = f" ({' / '.join(event.options)})" if event.options else ""
+    return event.question + options
+
+
 def context_lines(event: ContextEvent) -> list[str]:
     """What the model was shown, a line each: `ask --verbose`."""
     lines = [f"context (attempt {event.attempt}, {event.schema_tokens} schema tokens):"]
@@ -74,6 +80,7 @@ class Renderer(ABC):
         self.failed = True
         self.finished = False
         self.columns: list[ResultColumn] = []
+        self.conversation_id: str | None = None
 
     def show(self, event: StreamEvent) -> None:
         if isinstance(event, ContextEvent):
@@ -88,6 +95,10 @@ class Renderer(ABC):
         elif isinstance(event, RowsEvent):
             self.columns = event.columns or self.columns
             self.rows(event)
+        elif isinstance(event, ClarifyEvent):
+            # A question back is an answer too: the user replies in the conversation.
+            self.failed = False
+            self.clarify(event)
         elif isinstance(event, UsageEvent):
             self.usage(event)
         elif isinstance(event, ErrorEvent):
@@ -95,7 +106,11 @@ class Renderer(ABC):
             self.error(event.message, event.code)
         elif isinstance(event, DoneEvent):
             self.finished = True
+            self.conversation_id = event.conversation_id
             self.done()
+            if event.conversation_id:
+                # The id to follow up with: `ask --conversation ID`.
+                self.conversation(event.conversation_id)
 
     @property
     def exit_code(self) -> int:
@@ -125,6 +140,9 @@ class Renderer(ABC):
     def rows(self, event: RowsEvent) -> None: ...
 
     @abstractmethod
+    def clarify(self, event: ClarifyEvent) -> None: ...
+
+    @abstractmethod
     def usage(self, event: UsageEvent) -> None: ...
 
     @abstractmethod
@@ -132,6 +150,9 @@ class Renderer(ABC):
 
     @abstractmethod
     def done(self) -> None: ...
+
+    @abstractmethod
+    def conversation(self, conversation_id: str) -> None: ...
 
 
 class PlainRenderer(Renderer):
@@ -180,6 +201,9 @@ class PlainRenderer(Renderer):
         if event.final:
             self._line(f"-- {rows_summary(event)}")
 
+    def clarify(self, event: ClarifyEvent) -> None:
+        self._line(f"-- asks back: {printable(clarify_text(event))}")
+
     def usage(self, event: UsageEvent) -> None:
         self._line(f"-- {event.model}: {event.input_tokens} tokens in, {event.output_tokens} out")
 
@@ -190,6 +214,9 @@ class PlainRenderer(Renderer):
 
     def done(self) -> None:
         self._end_line()
+
+    def conversation(self, conversation_id: str) -> None:
+        self._line(f"-- conversation {conversation_id}")
 
 
 class TerminalRenderer(Renderer):
@@ -257,9 +284,16 @@ class TerminalRenderer(Renderer):
             style="dim",
         )
 
+    def clarify(self, event: ClarifyEvent) -> None:
+        self._end_thinking()
+        self.console.print(Text(f"? {printable(clarify_text(event))}", style="bold yellow"))
+
     def error(self, message: str, code: str) -> None:
         self._end_thinking()
         self.console.print(Text(f"error: {printable(message)} ({code})", style="bold red"))
+
+    def conversation(self, conversation_id: str) -> None:
+        self.console.print(Text(f"conversation {conversation_id}", style="dim"))
 
     def done(self) -> None:
         self._end_thinking()

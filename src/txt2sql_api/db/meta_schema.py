@@ -1,5 +1,6 @@
 """The service's own tables, in the `txt2sql` schema of the meta database: verified examples, the
-tombstones of deleted ones, the glossary, and the recent answers that feedback refers to.
+tombstones of deleted ones, the glossary, conversations and their turns, and the recent answers
+that feedback refers to.
 
 Created or migrated in place at first use: every statement is idempotent, so a database made by
 an older version keeps its examples and gains what is new.
@@ -12,8 +13,11 @@ whole again when its row count or highest version changes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
+
+import asyncpg
 
 if TYPE_CHECKING:
     from txt2sql_api.db.pool import Conn
@@ -106,6 +110,29 @@ CREATE OR REPLACE TRIGGER glossary_changed AFTER INSERT OR UPDATE OR DELETE
     ON {S}.glossary FOR EACH STATEMENT
     EXECUTE FUNCTION {S}.notify_followers('{GLOSSARY_CHANNEL}');
 
+CREATE TABLE IF NOT EXISTS {S}.conversations (
+    id text PRIMARY KEY,
+    owner text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS conversations_owner_idx ON {S}.conversations (owner, updated_at);
+CREATE TABLE IF NOT EXISTS {S}.turns (
+    conversation_id text NOT NULL REFERENCES {S}.conversations (id) ON DELETE CASCADE,
+    number int NOT NULL,
+    request_id text NOT NULL,
+    question text NOT NULL,
+    sql text,
+    valid boolean NOT NULL,
+    ran boolean NOT NULL,
+    columns jsonb NOT NULL DEFAULT '[]',
+    row_count int,
+    preview jsonb NOT NULL DEFAULT '[]',
+    clarify text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (conversation_id, number)
+);
+
 CREATE TABLE IF NOT EXISTS {S}.answers (
     request_id text PRIMARY KEY,
     question text NOT NULL,
@@ -123,6 +150,28 @@ CREATE INDEX IF NOT EXISTS answers_created_at_idx ON {S}.answers (created_at);
 async def ensure_schema(conn: Conn) -> None:
     async with conn.transaction():
         await conn.execute(_DDL)
+
+
+class MetaTables:
+    """Connections to the meta database whose first use creates or migrates the service's
+    tables: every store reads and writes through one."""
+
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
+        self._pool = pool
+        self.acquire_timeout = acquire_timeout
+        self._ready = False
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Conn]:
+        async with self._pool.acquire(timeout=self.acquire_timeout) as conn:
+            if not self._ready:
+                await ensure_schema(conn)
+                self._ready = True
+            yield conn
+
+    async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
+        async with self.connection() as conn:
+            return await conn.fetch(query, *args)
 
 
 def visible_schemas(configured: Sequence[str]) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Literal
 import asyncpg
 
 from txt2sql_api.config import Settings
-from txt2sql_api.db.meta_schema import S, ensure_schema
+from txt2sql_api.db.meta_schema import MetaTables, S
 
 logger = logging.getLogger(__name__)
 
@@ -49,19 +49,11 @@ class AnswerLimits:
 
 class RecentAnswers:
     def __init__(self, pool: asyncpg.Pool, limits: AnswerLimits) -> None:
-        self._pool = pool
+        self._execute = MetaTables(pool, limits.acquire_timeout).fetch
         self.limits = limits
         self._pruned_at: float | None = None
-        self._schema_ready = False
         self._waiting: list[tuple[RecordedAnswer, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
-
-    async def _execute(self, query: str, *args: object) -> list[asyncpg.Record]:
-        async with self._pool.acquire(timeout=self.limits.acquire_timeout) as conn:
-            if not self._schema_ready:
-                await ensure_schema(conn)
-                self._schema_ready = True
-            return await conn.fetch(query, *args)
 
     async def record(self, answer: RecordedAnswer) -> None:
         """Returns once the answer is stored (with the others of its batch)."""

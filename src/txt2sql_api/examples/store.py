@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import asyncpg
 from pydantic import BaseModel, Field, field_validator
 
-from txt2sql_api.db.meta_schema import S, ensure_schema
+from txt2sql_api.db.meta_schema import MetaTables, S, ensure_schema
 from txt2sql_api.jsonl import Outcome
 from txt2sql_api.text import StorableText
 
@@ -114,19 +114,8 @@ WHERE $1::text IS NULL
 
 class ExamplesStore:
     def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
-        self._pool = pool
-        self._acquire_timeout = acquire_timeout
-        self._schema_ready = False
-
-    async def _ensure(self, conn: Conn) -> None:
-        if not self._schema_ready:
-            await ensure_schema(conn)
-            self._schema_ready = True
-
-    async def _fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
-        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-            await self._ensure(conn)
-            return await conn.fetch(query, *args)
+        self._tables = MetaTables(pool, acquire_timeout)
+        self._fetch = self._tables.fetch
 
     async def add(self, pair: Pair, source: ExampleSource = "api") -> tuple[Example, Outcome]:
         """Stores a pair; asking the same question again replaces its SQL, note and tags."""
@@ -186,16 +175,14 @@ class ExamplesStore:
         return [], int(total[0][0])
 
     async def all(self) -> AsyncIterator[Example]:
-        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-            await self._ensure(conn)
+        async with self._tables.connection() as conn:
             async with conn.transaction(readonly=True):
                 async for row in conn.cursor(f"SELECT {_COLUMNS} FROM {S}.examples ORDER BY id"):
                     yield _example(row)
 
     async def changes_since(self, version: int) -> Changes:
         """One consistent read of what changed after `version` (0: everything)."""
-        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-            await self._ensure(conn)
+        async with self._tables.connection() as conn:
             async with conn.transaction(isolation="repeatable_read", readonly=True):
                 rows = await conn.fetch(
                     f"SELECT {_COLUMNS}, version FROM {S}.examples WHERE version > $1", version

@@ -25,7 +25,7 @@ class Found:
 
     def hint(self) -> Hint:
         text = " ".join([*self.term.synonyms, self.term.meaning, self.term.sql or ""])
-        return Hint(self.term.term, tuple(self.term.tables), text)
+        return Hint(f"glossary {self.term.term}", tuple(self.term.tables), text)
 
 
 def probe_sql(entry: GlossaryIn) -> str:

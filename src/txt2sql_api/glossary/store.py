@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import asyncpg
 from pydantic import BaseModel, Field, field_validator
 
-from txt2sql_api.db.meta_schema import S, ensure_schema
+from txt2sql_api.db.meta_schema import MetaTables, S, ensure_schema
 from txt2sql_api.text import StorableText, fold
 
 if TYPE_CHECKING:
@@ -109,16 +109,7 @@ def _values(entry: GlossaryIn) -> tuple[object, ...]:
 
 class GlossaryStore:
     def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
-        self._pool = pool
-        self._acquire_timeout = acquire_timeout
-        self._schema_ready = False
-
-    async def _fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
-        async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
-            if not self._schema_ready:
-                await ensure_schema(conn)
-                self._schema_ready = True
-            return await conn.fetch(query, *args)
+        self._fetch = MetaTables(pool, acquire_timeout).fetch
 
     async def add(self, entry: GlossaryIn) -> GlossaryTerm:
         try:

@@ -52,7 +52,7 @@ MORE_WITH_EVIDENCE = 2
 MIN_TABLE_TOKENS = 12
 MAX_JOIN_HOPS = 3
 PARENT_HOPS = 2
-# A table named by a glossary term the question uses.
+# A table named by a glossary term the question uses, or by the SQL of the turns before it.
 GLOSSARY_WEIGHT = 10.0
 # Wider than this, a table is cut to the columns that matter when the whole schema does not fit.
 WIDE_COLUMNS = 24
@@ -99,8 +99,9 @@ def _fields(table: Table) -> Iterator[tuple[str, str, float]]:
 
 @dataclass(frozen=True)
 class Hint:
-    """Outside evidence for the question: a glossary term it uses, with the tables that term
-    names and text (its synonyms, meaning, SQL) whose terms count as the question's."""
+    """Outside evidence for the question: a glossary term it uses, or the conversation it
+    follows up, with the tables they name and text (a term's synonyms, meaning, SQL) whose
+    terms count as the question's. `label` says where it comes from, in the reasons."""
 
     label: str
     tables: tuple[str, ...] = ()
@@ -219,7 +220,7 @@ class TableIndex:
         for hint in hints:
             for term in text_terms(hint.text):
                 if len(term) > 1:
-                    wanted.setdefault(term, _Want(SYNONYM_FACTOR, f"glossary {hint.label}"))
+                    wanted.setdefault(term, _Want(SYNONYM_FACTOR, hint.label))
         return wanted
 
     def _spellings(self, word: str) -> list[str]:
@@ -285,7 +286,7 @@ class TableIndex:
             for name, similarity in example_tables
         ]
         named += [
-            (name, GLOSSARY_WEIGHT, f"named by glossary {hint.label}")
+            (name, GLOSSARY_WEIGHT, f"named by {hint.label}")
             for hint in hints
             for name in hint.tables
         ]

@@ -82,11 +82,14 @@ function cell(value) {
 
 const view = {
   reset() {
-    for (const id of ["errors", "thinking", "sql", "problems", "rows", "row-count", "usage", "context"]) {
+    for (const id of ["errors", "thinking", "sql", "problems", "rows", "row-count", "usage", "context",
+      "clarify", "clarify-options"]) {
       $(id).replaceChildren();
     }
     $("sql-verdict").textContent = "";
-    for (const id of ["errors", "thinking-box", "sql-box", "rows-box", "context-box"]) show(id, false);
+    for (const id of ["errors", "thinking-box", "sql-box", "rows-box", "context-box", "clarify-box"]) {
+      show(id, false);
+    }
   },
 
   thinking(event) {
@@ -158,6 +161,26 @@ const view = {
       return item;
     }));
     show("context-box");
+  },
+
+  // The model asks back: its options fill in the reply, which continues the conversation.
+  clarify(event) {
+    $("clarify").textContent = event.question;
+    $("clarify-options").replaceChildren(
+      ...(event.options ?? []).map((option) => {
+        const li = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = option;
+        button.addEventListener("click", () => {
+          $("question").value = option;
+          $("ask").requestSubmit();
+        });
+        li.append(button);
+        return li;
+      }),
+    );
+    show("clarify-box");
   },
 
   usage(event) {
@@ -245,6 +268,98 @@ async function streamToken() {
   }
 }
 
+// ---- the conversation -----------------------------------------------------------------------
+
+// The conversation the next question follows up, kept in the URL's fragment so that a reload
+// (or a shared link, for its owner) reopens it.
+let conversationId = new URLSearchParams(location.hash.slice(1)).get("c");
+
+function setConversation(id) {
+  conversationId = id;
+  const url = id ? `#${new URLSearchParams({ c: id })}` : location.pathname + location.search;
+  history.replaceState(null, "", url);
+}
+
+function turnItem(turn) {
+  const li = document.createElement("li");
+  const question = document.createElement("p");
+  question.className = "turn-question";
+  question.textContent = turn.question;
+  li.append(question);
+  if (turn.sql) {
+    const code = document.createElement("pre");
+    code.className = "sql";
+    code.append(highlight(turn.sql));
+    li.append(code);
+  }
+  const outcome = document.createElement("p");
+  outcome.className = "muted";
+  outcome.textContent = turn.clarify ? `模型想确认：${turn.clarify}`
+    : !turn.sql ? "no SQL"
+      : !turn.valid ? "SQL rejected"
+        : turn.ran ? `${turn.row_count} row${turn.row_count === 1 ? "" : "s"}` : "SQL checked";
+  li.append(outcome);
+  return li;
+}
+
+// The conversation's turns; `live`: the last one is the answer shown below, not repeated.
+async function loadThread(live) {
+  if (conversationId === null) {
+    $("thread").replaceChildren();
+    show("thread-box", false);
+    return;
+  }
+  try {
+    const response = await call(`v1/conversations/${encodeURIComponent(conversationId)}`);
+    if (response === null) return;
+    if (response.status === 404) {
+      setConversation(null);
+      show("thread-box", false);
+      return;
+    }
+    if (!response.ok) return;
+    const turns = (await response.json()).turns;
+    const shown = live ? turns.slice(0, -1) : turns;
+    $("thread").replaceChildren(...shown.map(turnItem));
+    show("thread-box", shown.length > 0);
+  } catch {
+    // the thread is a convenience: the answer itself is on the page
+  }
+}
+
+async function loadConversations() {
+  try {
+    const response = await call("v1/conversations?limit=20");
+    if (response === null || !response.ok) return;
+    const conversations = await response.json();
+    $("conversations").replaceChildren(
+      ...conversations.map((conversation) => {
+        const li = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "link";
+        button.textContent = conversation.first_question;
+        button.title = `${conversation.turns} question${conversation.turns === 1 ? "" : "s"}`;
+        if (conversation.id === conversationId) li.className = "current";
+        button.addEventListener("click", () => reopen(conversation.id));
+        li.append(button);
+        return li;
+      }),
+    );
+  } catch {
+    // the list is a convenience
+  }
+}
+
+function reopen(id) {
+  end("");
+  view.reset();
+  setConversation(id);
+  loadThread(false);
+  loadConversations();
+  $("question").focus();
+}
+
 // ---- the stream -----------------------------------------------------------------------------
 
 let current = null; // { source, opened }; source is null while the token is on its way
@@ -289,6 +404,7 @@ async function ask(question, execute) {
   setStatus("Asking…");
   const params = new URLSearchParams({ question });
   if (execute) params.set("execute", "true");
+  if (conversationId !== null) params.set("conversation_id", conversationId);
   if (storedKey() !== null) {
     const token = await streamToken();
     if (current !== stream) return; // stopped, or another question, while the token came
@@ -318,7 +434,18 @@ async function ask(question, execute) {
   on("rows", view.rows);
   on("usage", view.usage);
   on("context", view.context);
-  on("done", () => end($("errors").hidden ? "Done." : "Done, with errors."));
+  on("clarify", view.clarify);
+  on("done", (event) => {
+    const verdict = $("sql-verdict").textContent;
+    end(!$("errors").hidden ? "Done, with errors."
+      : verdict.startsWith("rejected") ? "The SQL was rejected."
+        : "Done.");
+    if (event.conversation_id) {
+      setConversation(event.conversation_id);
+      loadThread(true);
+      loadConversations();
+    }
+  });
   // The stream's own `error` events are MessageEvents with data; the EventSource's connection
   // failures are plain Events. Either way a failed connection is closed here, or the browser
   // would reconnect and ask the question again.
@@ -408,6 +535,7 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
   $("stop").addEventListener("click", () => end("Stopped."));
+  $("new-conversation").addEventListener("click", () => reopen(null));
   $("copy").addEventListener("click", copySql);
   $("key-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -418,4 +546,6 @@ document.addEventListener("DOMContentLoaded", () => {
     askForKey();
   });
   loadSamples();
+  loadConversations();
+  if (conversationId !== null) loadThread(false);
 });

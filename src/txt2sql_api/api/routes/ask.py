@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -11,12 +12,14 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
 from txt2sql_api.answer.events import DoneEvent, ErrorEvent, StreamEvent
-from txt2sql_api.answer.recorder import recorded
+from txt2sql_api.answer.recorder import Conversation, recorded
 from txt2sql_api.api.admission import Ticket
-from txt2sql_api.api.deps import StateDep
+from txt2sql_api.api.deps import StateDep, get_database
 from txt2sql_api.api.openapi import ASK_RESPONSES
 from txt2sql_api.api.security.auth import StreamCaller
 from txt2sql_api.api.state import AppState
+from txt2sql_api.conversations.history import History
+from txt2sql_api.conversations.store import NOBODY, new_conversation_id
 from txt2sql_api.observability.context import request_id_var
 from txt2sql_api.shutdown import ShutdownSignal
 from txt2sql_api.text import StorableText
@@ -37,6 +40,14 @@ class AskRequest(BaseModel):
         default=False,
         description="Also run the checked SQL and stream its result as `rows` events "
         "(read-only, time- and row-limited; the server can switch it off: TXT2SQL_EXECUTE).",
+    )
+    conversation_id: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Follow up in this conversation (the `conversation_id` of an earlier "
+        "answer's `done` event); without it the question starts a new one.",
+        examples=[None],
     )
 
     # mode="before": the blank check must come before the pattern's, whose message is cryptic.
@@ -70,8 +81,37 @@ def _encode(event: StreamEvent, event_id: int) -> ServerSentEvent:
     return ServerSentEvent(data=event.model_dump_json(), event=event.event_name, id=str(event_id))
 
 
+@dataclass(frozen=True)
+class _Thread:
+    """The conversation an answer belongs to, and what the follow-up is told of it."""
+
+    conversation: Conversation | None
+    history: History | None = None
+
+
+async def _thread(state: AppState, ask: AskRequest, caller: str) -> _Thread:
+    """A follow-up's conversation must exist and be the caller's (anyone's in open mode): a 404
+    before the stream, else its last turns; a new question starts a conversation."""
+    database = state.database
+    owner = NOBODY if state.keys.open else caller
+    if ask.conversation_id is None:
+        if database is None:
+            return _Thread(None)
+        return _Thread(Conversation(database.conversations, new_conversation_id(), owner))
+    database = await get_database(state)
+    store = database.conversations
+    if not await store.exists(ask.conversation_id, owner):
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"no conversation {ask.conversation_id} to follow up"
+        )
+    settings = state.settings
+    turns = await store.recent_turns(ask.conversation_id, settings.conversation_turns)
+    history = History(tuple(turns), settings.conversation_turns, settings.conversation_token_budget)
+    return _Thread(Conversation(store, ask.conversation_id, owner), history)
+
+
 async def _events(
-    state: AppState, ask: AskRequest, ticket: Ticket, shutdown: ShutdownSignal
+    state: AppState, ask: AskRequest, ticket: Ticket, shutdown: ShutdownSignal, thread: _Thread
 ) -> AsyncIterator[ServerSentEvent]:
     request_id = request_id_var.get()
     event_id = 0
@@ -82,10 +122,12 @@ async def _events(
                 events: AsyncIterator[StreamEvent] = _no_database()
             else:
                 events = database.answerer.answer(
-                    ask.question, execute=ask.execute, shutdown=shutdown
+                    ask.question, execute=ask.execute, shutdown=shutdown, history=thread.history
                 )
-                # Kept for feedback on this answer.
-                events = recorded(database.answers, events, request_id, ask.question)
+                # Kept for feedback on this answer, and for the conversation's next question.
+                events = recorded(
+                    database.answers, events, request_id, ask.question, thread.conversation
+                )
             async for event in state.observer.watch(events, ask.question):
                 event_id += 1
                 yield _encode(event, event_id)
@@ -97,7 +139,10 @@ async def _events(
                 ErrorEvent(code="internal_error", message="the service failed; see its logs"),
                 event_id,
             )
-        yield _encode(DoneEvent(request_id=request_id), event_id + 1)
+        conversation_id = thread.conversation.id if thread.conversation else None
+        yield _encode(
+            DoneEvent(request_id=request_id, conversation_id=conversation_id), event_id + 1
+        )
     finally:
         await ticket.release()
 
@@ -115,11 +160,14 @@ async def _stream(
             status.HTTP_403_FORBIDDEN,
             "running SQL is switched off on this server (TXT2SQL_EXECUTE=false)",
         )
+    thread = await _thread(state, ask, caller)
     ticket = await state.admission.admit(caller)
     settings = state.settings
     shutdown = ShutdownSignal()
+    headers = {"X-Conversation-ID": thread.conversation.id} if thread.conversation else None
     return EventSourceResponse(
-        _events(state, ask, ticket, shutdown),
+        _events(state, ask, ticket, shutdown, thread),
+        headers=headers,
         ping=settings.ping_seconds,
         send_timeout=settings.send_timeout_seconds,
         # Typed as anyio.Event, but sse-starlette only calls its set(): ours also wakes the

@@ -1,0 +1,1 @@
+"""Conversations: follow-up questions that see the turns before them."""
