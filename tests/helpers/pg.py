@@ -19,6 +19,7 @@ import asyncpg
 
 from tests.helpers.eventually import eventually
 from tests.helpers.processes import SESSION_DIRS
+from txt2sql_api.db.embedded import running_server
 from txt2sql_api.demo.loader import load_demo
 
 LOCAL_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -54,15 +55,10 @@ def admin_dsn() -> Iterator[str]:
     if asyncio.run(_reachable(LOCAL_ADMIN_DSN)):
         yield LOCAL_ADMIN_DSN
         return
-    import pgserver
-
     with tempfile.TemporaryDirectory(prefix="txt2sql-test-pg-") as data_dir:
         SESSION_DIRS.append(Path(data_dir))
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
-        try:
+        with running_server(Path(data_dir) / "pgdata") as server:
             yield server.get_uri()
-        finally:
-            server.cleanup()
 
 
 class Databases:
