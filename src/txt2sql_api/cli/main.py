@@ -232,10 +232,10 @@ def db_stop(settings: Settings) -> int:
     if settings.database_url:
         sys.stderr.write("DATABASE_URL is set: there is no embedded server to stop\n")
         return 1
-    from txt2sql_api.db.embedded import default_data_dir, embedded_server
+    from txt2sql_api.db.embedded import default_data_dir, running_server
 
     # Joining the server and letting go of it stops it, unless another process holds it.
-    with embedded_server(settings.data_dir or default_data_dir()):
+    with running_server(settings.data_dir or default_data_dir()):
         pass
     return 0
 
