@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -28,6 +28,16 @@ LOCAL_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 def with_database(dsn: str, database: str) -> str:
     parts = urlsplit(dsn)
     return urlunsplit(parts._replace(path="/" + database))
+
+
+def database_name(dsn: str) -> str:
+    return unquote(urlsplit(dsn).path.lstrip("/"))
+
+
+def socket_dir(dsn: str) -> str | None:
+    """The directory of the server's Unix socket, for a URL without a host (`?host=/dir`)."""
+    parts = urlsplit(dsn)
+    return None if parts.hostname else next(iter(parse_qs(parts.query).get("host", [])), None)
 
 
 def with_user(dsn: str, user: str) -> str:
