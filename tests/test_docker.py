@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 import yaml
 
-from tests.helpers.pg import Databases, with_user
+from tests.helpers.pg import Databases, socket_dir, with_user
 from txt2sql_api.config import Settings
 from txt2sql_api.demo.loader import load_demo
 
@@ -122,7 +122,7 @@ async def test_the_init_script_makes_a_role_that_can_only_read(databases: Databa
     role = f"txt2sql_ro_{uuid.uuid4().hex[:8]}"
     environment = {
         **os.environ,
-        "PGHOST": parts.hostname or "127.0.0.1",
+        "PGHOST": parts.hostname or socket_dir(url) or "127.0.0.1",
         "PGPORT": str(parts.port or 5432),
         "PGPASSWORD": parts.password or "",
         "POSTGRES_USER": parts.username or "postgres",

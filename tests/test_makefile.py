@@ -3,6 +3,7 @@ the test and bench tools come with `make test` and `make bench`."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,9 +24,12 @@ def planned(tmp_path: Path, *args: str) -> str:
     """What `make` would run in a fresh clone (no virtualenv yet), without running it."""
     for name in INPUTS:
         shutil.copy(ROOT / name, tmp_path)
+    # Not the flags of a `make test` that runs this test.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     done = subprocess.run(
         ["make", "--no-print-directory", "-n", *args],
         cwd=tmp_path,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,

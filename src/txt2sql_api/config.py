@@ -309,8 +309,7 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and urlsplit(value).scheme not in ("http", "https"):
             raise ValueError(
-                "DASHSCOPE_HTTP_BASE_URL must be an http:// or https:// URL, such as "
-                "https://dashscope.aliyuncs.com/api/v1"
+                "not an http:// or https:// URL, such as https://dashscope.aliyuncs.com/api/v1"
             )
         return value
 

@@ -16,7 +16,7 @@ import httpx
 
 from tests.helpers.app import ClientFactory, settings_for
 from tests.helpers.demo import ANSWER, DEMO_QUESTION, DEMO_SQL
-from tests.helpers.pg import with_database
+from tests.helpers.pg import database_name, with_database
 from tests.helpers.sse import Events, collect, names, of
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 from tests.helpers.tcp_proxy import proxy_to
@@ -94,7 +94,7 @@ async def test_database_restart_while_serving_the_pool_recovers(
 
 
 async def terminate_service_sessions(admin: str, database_url: str) -> None:
-    database = database_url.rsplit("/", 1)[1]
+    database = database_name(database_url)
     conn = await asyncpg.connect(with_database(admin, "postgres"))
     try:
         ended = await conn.fetchval(

@@ -9,7 +9,7 @@ import re
 import asyncpg
 
 from tests.helpers.app import ClientFactory, settings_for
-from tests.helpers.pg import Databases
+from tests.helpers.pg import Databases, database_name
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 from txt2sql_api.answer.prompt import SYSTEM_RULES
 from txt2sql_api.demo.loader import load_demo
@@ -62,7 +62,7 @@ async def test_a_database_missing_at_startup_is_retried_on_the_next_request(
     databases: Databases, make_client: ClientFactory
 ) -> None:
     url = await databases.create()
-    name = url.rpartition("/")[2]
+    name = database_name(url)
     admin = await asyncpg.connect(databases.admin)
     try:
         await admin.execute(f'DROP DATABASE "{name}"')

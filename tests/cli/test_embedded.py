@@ -55,7 +55,7 @@ def test_the_embedded_server_stops_with_serve_and_outlives_no_crash(
     with serve_process(env) as (base_url, process):
         assert postgres_servers([data_dir]) == [server]  # taken over, not a second one
         assert httpx.get(f"{base_url}/readyz", timeout=10).status_code == 200
-        assert stopped_by(process, signal.SIGTERM) == 128 + signal.SIGTERM
+        assert stopped_by(process, signal.SIGTERM) == -signal.SIGTERM
     eventually_sync(lambda: not postgres_servers([data_dir]), "the server stopped on SIGTERM")
 
     with serve_process(env) as (_, process):

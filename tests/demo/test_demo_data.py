@@ -13,28 +13,28 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+from tests.helpers.pg import with_database
 from txt2sql_api.demo.loader import demo_examples, demo_sql, load_demo
 from txt2sql_api.sql.guard import check_sql
 
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEMO_TABLES = ("xlxx", "dtzpt", "hczxx", "zdkl_rtj", "ssxx", "v_zdrjkl")
 FIRST_EXAMPLE = ("沈塘桥地铁站的信息", "SELECT * FROM dtzpt WHERE zdmc = '沈塘桥'")
 EXAMPLES = demo_examples()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def demo_url() -> AsyncIterator[str]:
+async def demo_url(pg_admin: str) -> AsyncIterator[str]:
     name = f"txt2sql_demo_test_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
+    admin = await asyncpg.connect(pg_admin)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    url = ADMIN_DSN.rsplit("/", 1)[0] + "/" + name
+    url = with_database(pg_admin, name)
     try:
         yield url
     finally:
-        admin = await asyncpg.connect(ADMIN_DSN)
+        admin = await asyncpg.connect(pg_admin)
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:

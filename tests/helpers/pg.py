@@ -13,12 +13,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import asyncpg
 
 from tests.helpers.eventually import eventually
 from tests.helpers.processes import SESSION_DIRS
+from txt2sql_api.db.embedded import running_server
 from txt2sql_api.demo.loader import load_demo
 
 LOCAL_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -27,6 +28,16 @@ LOCAL_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 def with_database(dsn: str, database: str) -> str:
     parts = urlsplit(dsn)
     return urlunsplit(parts._replace(path="/" + database))
+
+
+def database_name(dsn: str) -> str:
+    return unquote(urlsplit(dsn).path.lstrip("/"))
+
+
+def socket_dir(dsn: str) -> str | None:
+    """The directory of the server's Unix socket, for a URL without a host (`?host=/dir`)."""
+    parts = urlsplit(dsn)
+    return None if parts.hostname else next(iter(parse_qs(parts.query).get("host", [])), None)
 
 
 def with_user(dsn: str, user: str) -> str:
@@ -54,15 +65,10 @@ def admin_dsn() -> Iterator[str]:
     if asyncio.run(_reachable(LOCAL_ADMIN_DSN)):
         yield LOCAL_ADMIN_DSN
         return
-    import pgserver
-
     with tempfile.TemporaryDirectory(prefix="txt2sql-test-pg-") as data_dir:
         SESSION_DIRS.append(Path(data_dir))
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
-        try:
+        with running_server(Path(data_dir) / "pgdata") as server:
             yield server.get_uri()
-        finally:
-            server.cleanup()
 
 
 class Databases:

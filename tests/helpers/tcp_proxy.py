@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tests.helpers.pg import socket_dir
 
 Mode = Literal["up", "refuse", "blackhole", "stall"]
 
@@ -22,6 +24,9 @@ class TcpProxy:
         parts = urlsplit(target_url)
         self._target_url = target_url
         self._target = (parts.hostname or "127.0.0.1", parts.port or 5432)
+        # The embedded server listens on a Unix socket only.
+        directory = socket_dir(target_url)
+        self._socket = f"{directory}/.s.PGSQL.{parts.port or 5432}" if directory else None
         self.mode: Mode = "up"
         self.connections = 0
         self._open: set[asyncio.StreamWriter] = set()
@@ -35,7 +40,8 @@ class TcpProxy:
         parts = urlsplit(self._target_url)
         netloc = parts.netloc.rpartition("@")
         host = f"127.0.0.1:{self.port}"
-        return urlunsplit(parts._replace(netloc=f"{netloc[0]}{netloc[1]}{host}"))
+        query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "host"])
+        return urlunsplit(parts._replace(netloc=f"{netloc[0]}{netloc[1]}{host}", query=query))
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -63,7 +69,10 @@ class TcpProxy:
         if self.mode in ("blackhole", "stall"):
             return  # held open, never answered, until cut()
         try:
-            up_reader, up_writer = await asyncio.open_connection(*self._target)
+            if self._socket:
+                up_reader, up_writer = await asyncio.open_unix_connection(self._socket)
+            else:
+                up_reader, up_writer = await asyncio.open_connection(*self._target)
         except OSError:
             writer.transport.abort()
             return

@@ -386,7 +386,7 @@ def test_the_command_answers_the_demo_s_questions_with_their_sql() -> None:
         unknown = asked(base_url, "一个没有脚本的问题")
         stats = httpx.get(base_url.removesuffix("/api/v1") + "/_standin/stats").json()
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 128 + signal.SIGTERM
+        assert process.wait(timeout=10) == -signal.SIGTERM
     assert f"```sql\n{sql}\n```" in known
     assert "```sql" not in unknown and "--answers FILE" in unknown
     assert stats["completed"] == 2

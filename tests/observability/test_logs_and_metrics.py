@@ -264,7 +264,7 @@ def test_text_lines_for_people_with_fields_and_secrets_masked(
     (line,) = logged(settings, capsys).splitlines()
     assert re.fullmatch(
         r"\d\d:\d\d:\d\d WARNING txt2sql_api\.test: caller \*\*\*  "
-        r'request_id=- caller=- rows=3 note="two words"',
+        r'rows=3 note="two words"',
         line,
     ), line
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from tests.helpers.pg import Databases
+from tests.helpers.pg import Databases, database_name
 from txt2sql_api.demo.loader import load_demo
 from txt2sql_api.schema.cache import SchemaCache, SchemaSource
 from txt2sql_api.schema.introspect import SchemaSnapshot
@@ -104,7 +104,7 @@ async def test_a_failed_refresh_keeps_the_old_snapshot_and_the_next_one_retries(
     try:
         first = await cache.get()
         await pool.expire_connections()
-        name = url.rpartition("/")[2]
+        name = database_name(url)
         await _admin(databases, f'DROP DATABASE "{name}" WITH (FORCE)')
         with pytest.raises((OSError, asyncpg.PostgresError)):
             await cache.refresh()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -271,10 +272,10 @@ def db_stop(settings: Settings) -> int:
     if settings.database_url:
         sys.stderr.write("DATABASE_URL is set: there is no embedded server to stop\n")
         return 1
-    from txt2sql_api.db.embedded import default_data_dir, embedded_server
+    from txt2sql_api.db.embedded import default_data_dir, running_server
 
     # Joining the server and letting go of it stops it, unless another process holds it.
-    with embedded_server(settings.data_dir or default_data_dir()):
+    with running_server(settings.data_dir or default_data_dir()):
         pass
     return 0
 
@@ -420,20 +421,28 @@ def _setting_name(loc: tuple[int | str, ...]) -> str:
     return env_name(name) if name in Settings.model_fields else name
 
 
-def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
-    # An exit, not the default action's instant death: `finally` blocks and clean-ups run, and
-    # the embedded server stops with the command (`serve` gets the signal once uvicorn is done).
-    raise SystemExit(128 + signum)
+class _Terminated(BaseException):
+    """SIGTERM, raised where the command is, so that its `finally` blocks run: the default
+    action ends the process at once, leaving the embedded server running."""
+
+
+def _raise_terminated(_signum: int, _frame: FrameType | None) -> None:
+    raise _Terminated
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # `serve` gets the signal once uvicorn has shut down: uvicorn raises it again then.
+    signal.signal(signal.SIGTERM, _raise_terminated)
     settings = _settings()
     try:
         raise SystemExit(_run(args, settings))
     except KeyboardInterrupt:
         raise SystemExit(130) from None
+    except _Terminated:
+        # Cleaned up: now end as SIGTERM ends a process, which supervisors take for a clean stop.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

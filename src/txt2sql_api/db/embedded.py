@@ -37,14 +37,21 @@ def embedded_server(data_dir: Path, *, keep_running: bool = False) -> Iterator[s
     would keep every later process from stopping the server: dead handles are dropped first,
     so the next process to end stops a server such a crash left running.
     """
-    server = _server(data_dir, keep_running=keep_running)
-    try:
+    with running_server(data_dir, keep_running=keep_running) as server:
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DEMO_DATABASE}';")
         if "(1 row)" not in exists:
             server.psql(f"CREATE DATABASE {DEMO_DATABASE};")
         url: str = server.get_uri(DEMO_DATABASE)
         logger.info("embedded PostgreSQL in %s, database %s", data_dir, DEMO_DATABASE)
         yield url
+
+
+@contextmanager
+def running_server(data_dir: Path, *, keep_running: bool = False) -> Iterator[Any]:
+    """pgserver's handle on the server in `data_dir`, started or joined; let go at the end."""
+    server = _server(data_dir, keep_running=keep_running)
+    try:
+        yield server
     finally:
         # Not left to pgserver's atexit hook, which a SIGTERM's default action never runs.
         server.cleanup()

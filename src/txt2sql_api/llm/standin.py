@@ -15,8 +15,8 @@ client, ``_handle_aio_stream`` for the async one, ``api_entities/http_request.py
 * A failure before the stream is a plain ``application/json`` response with that HTTP status and
   ``{"code", "message", "request_id"}``.
 
-Which script answers a call: the next one queued (``push``), else the one given for the call's
-question (``answer``: the text after the last ``Question:`` of the first user message, where the
+Which script answers a call: the next one queued (``push``), else the one ``answers`` gives for
+the call's question (the text after the last ``Question:`` of the first user message, where the
 service's prompt puts it), else the default. Script it in process, or over HTTP from another
 process via ``/_standin/*``.
 """
@@ -32,6 +32,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -76,12 +77,11 @@ class Script:
 DEFAULT_SCRIPT = Script(content="好的。\n```sql\nSELECT 1\n```")
 
 # `txt2sql-api standin`: the pace of a real model, slow enough to watch the answer stream in.
-_PACE = {"chunk_size": 4, "first_delay": 0.3, "gap": 0.03}
-UNKNOWN_QUESTION = Script(
+_paced = partial(Script, chunk_size=4, first_delay=0.3, gap=0.03)
+UNKNOWN_QUESTION = _paced(
     content="This is txt2sql-api's stand-in model, which knows only its scripted questions (by "
     "default the demo's, listed on the page). Ask one of them, or give the stand-in your own "
-    "with `txt2sql-api standin --answers FILE`.",
-    **_PACE,  # type: ignore[arg-type]
+    "with `txt2sql-api standin --answers FILE`."
 )
 
 
@@ -89,10 +89,9 @@ def sql_answers(pairs: Iterable[tuple[str, str]]) -> dict[str, Script]:
     """A script per question that answers with its SQL, as a model would: a sentence, then the
     SQL in a fenced block."""
     return {
-        question: Script(
+        question: _paced(
             reasoning="This is the stand-in's scripted answer to the question.\n",
             content=f"The query for 「{question}」:\n```sql\n{sql}\n```",
-            **_PACE,  # type: ignore[arg-type]
         )
         for question, sql in pairs
     }
@@ -110,7 +109,7 @@ def _prompt_chars(messages: list[Any]) -> int:
     )
 
 
-def question_of(messages: list[Any]) -> str:
+def _question_of(messages: list[Any]) -> str:
     """The question of a call: what follows the last `Question:` of its first user message."""
     for message in messages:
         if isinstance(message, dict) and message.get("role") == "user":
@@ -284,7 +283,7 @@ class DashScopeStandIn:
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
-            answer = self._answers.get(_normalized(question_of(messages)))
+            answer = self._answers.get(_normalized(_question_of(messages)))
             return answer or self._default
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -86,7 +86,8 @@ class TextFormatter(logging.Formatter):
         line = f"{time} {record.levelname:<7} {record.name}: {record.getMessage()}"
         context = {"request_id": request_id_var.get(), "caller": caller_var.get()}
         context.update(getattr(record, "fields", {}))
-        pairs = [f"{name}={_shown(value)}" for name, value in context.items() if value is not None]
+        # "-" is the context's value outside a request: noise on every startup line.
+        pairs = [f"{name}={_shown(v)}" for name, v in context.items() if v not in (None, "-")]
         if pairs:
             line += "  " + " ".join(pairs)
         if record.exc_info:
