@@ -91,6 +91,19 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(default=2000, ge=1, description="Longest accepted question.")
     few_shot_k: int = Field(default=5, ge=0, description="Examples put into the prompt.")
+    reuse_examples: bool = Field(
+        default=True,
+        description="Answer a question that matches a verified example with its SQL, without a "
+        "model call (the SQL is checked against today's schema first).",
+    )
+    reuse_min_score: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="How alike a question and a verified example's must be to reuse it: 1 is the "
+        "same question with case, width, spaces and punctuation aside; lower allows that "
+        "similarity ratio (beware questions that differ in one value).",
+    )
     examples_sync_seconds: float = Field(
         default=5.0,
         gt=0,

@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack
 
 from txt2sql_api.answer.observer import AnswerObserver
 from txt2sql_api.answer.pipeline import Answerer, guard_view
+from txt2sql_api.answer.reuse import ReusePolicy
 from txt2sql_api.api.admission import Admission
 from txt2sql_api.api.security.keys import KeyRing
 from txt2sql_api.api.security.quotas import LocalQuotas, Quotas
@@ -103,6 +104,8 @@ async def _database(
         repair_rounds=settings.repair_rounds,
         allowed_functions=settings.allowed_functions,
         timezone=settings.timezone,
+        reuse=ReusePolicy(settings.reuse_examples, settings.reuse_min_score),
+        on_stale=_stale_reporter(retriever, metrics),
     )
     answers = RecentAnswers(meta_pool, AnswerLimits.from_settings(settings))
     conversations = ConversationStore(
@@ -158,6 +161,16 @@ async def _retriever(
     stack.push_async_callback(retriever.close)
     _follow(stack, "examples", retriever.sync, meta_url, CHANGES_CHANNEL, settings)
     return retriever
+
+
+def _stale_reporter(
+    retriever: ExampleRetriever, metrics: Metrics
+) -> Callable[[int, str], Awaitable[None]]:
+    async def stale(example_id: int, reason: str) -> None:
+        metrics.examples_stale.inc()
+        await retriever.store.mark_stale(example_id, reason)
+
+    return stale
 
 
 def _follow(

@@ -139,7 +139,9 @@ def test_settings_in_a_dotenv_file_reach_the_service_and_the_sdk(
     (tmp_path / ".env").write_text(
         f"DATABASE_URL={demo_db}\n"
         f"DASHSCOPE_API_KEY={TEST_API_KEY}\n"
-        f"DASHSCOPE_HTTP_BASE_URL={standin_server.base_url}\n",
+        f"DASHSCOPE_HTTP_BASE_URL={standin_server.base_url}\n"
+        # The question is a verified one: without this it would never reach the model.
+        "TXT2SQL_REUSE_EXAMPLES=false\n",
         encoding="utf-8",
     )
     standin.push(Script(content=ANSWER))

@@ -6,7 +6,7 @@ The same models are used to document the stream in OpenAPI and to decode it in c
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -81,6 +81,12 @@ class SqlEvent(StreamEvent):
     event_name: ClassVar[str] = "sql"
     sql: str
     valid: bool
+    source: Literal["model", "example"] = Field(
+        default="model",
+        description="`example`: the SQL of a verified example the question matches, reused "
+        "without a model call.",
+    )
+    example_id: int | None = Field(default=None, description="With `source: example`: its id.")
     problems: list[SqlProblem] = Field(default_factory=list)
     tables: list[str] = Field(default_factory=list, description="Tables the SQL reads.")
     complete: bool = Field(

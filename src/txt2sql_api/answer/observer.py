@@ -82,6 +82,9 @@ class AnswerObserver:
     def _count(self, event: StreamEvent) -> None:
         m = self.metrics
         if isinstance(event, SqlEvent):
+            m.answers_by_source.labels(event.source).inc()
+            if event.source == "example":
+                m.model_calls_saved.inc()
             for problem in event.problems:
                 m.sql_rejected.labels(problem.code).inc()
         elif isinstance(event, UsageEvent):

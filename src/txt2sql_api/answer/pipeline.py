@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Collection
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection
 from contextlib import aclosing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ from txt2sql_api.answer.events import (
 )
 from txt2sql_api.answer.fence_parser import ClarifyBlock, SqlBlock, SqlStreamParser
 from txt2sql_api.answer.prompt import build_messages, render_glossary, repair_messages
+from txt2sql_api.answer.reuse import ReusePolicy, reuse_note
 from txt2sql_api.background import off_loop
 from txt2sql_api.conversations.history import History
 from txt2sql_api.db.pool import DATABASE_ERRORS, ServicePool, database_unavailable
@@ -156,6 +157,13 @@ class QuestionContext:
         )
 
 
+@dataclass(frozen=True)
+class _Reused:
+    context: QuestionContext
+    sql: SqlEvent
+    deadline: Deadline
+
+
 def repair_reason(result: AttemptResult, number: int, rounds: int) -> str | None:
     """The failure to show the model in one more round, or None when no round follows: no
     failure, one the model cannot fix (an attack, a timeout, rows already sent), or the
@@ -179,6 +187,9 @@ class Answerer:
     repair_rounds: int
     allowed_functions: Collection[str] = ()
     timezone: str = "Asia/Shanghai"
+    reuse: ReusePolicy = field(default_factory=ReusePolicy)
+    # Told when a verified example's SQL no longer checks (its id, why): it is flagged.
+    on_stale: Callable[[int, str], Awaitable[None]] | None = None
 
     async def answer(
         self,
@@ -189,11 +200,16 @@ class Answerer:
         history: History | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Every failure ends here, as one `error` event."""
-        if unusable := self.llm.unusable():
-            # Before the database is read: the missing key is the thing to fix first.
-            yield error_event(unusable)
-            return
         try:
+            if history is None and self.reuse.enabled:
+                reused = await self._reused(question)
+                if reused is not None:
+                    async for event in self._from_example(question, reused, execute):
+                        yield event
+                    return
+            if unusable := self.llm.unusable():
+                yield error_event(unusable)
+                return
             async for event in self._rounds(question, execute, shutdown, history):
                 yield event
         except ServiceError as exc:
@@ -265,6 +281,36 @@ class Answerer:
         return QuestionContext(
             known, pruned, examples, terms, resolve_dates(question, today), today
         )
+
+    async def _reused(self, question: str) -> _Reused | None:
+        """The verified example the question matches, when its SQL still checks against the
+        schema; a stale one is reported and the model answers instead."""
+        match = self.reuse.match(question, await self.retriever.top_k(question, 1))
+        if match is None:
+            return None
+        context = await self.context(question)
+        deadline = Deadline(self.limits.statement_timeout_seconds)
+        sql, failure = await self._checked(SqlBlock(match.example.sql), context.known, 1, deadline)
+        if failure is not None or not sql.valid:
+            reason = failure.message if failure else "; ".join(p.message for p in sql.problems)
+            logger.warning("verified example %d is stale: %s", match.example.id, reason)
+            if self.on_stale is not None:
+                await self.on_stale(match.example.id, reason)
+            return None
+        sql = sql.model_copy(update={"source": "example", "example_id": match.example.id})
+        return _Reused(context, sql, deadline)
+
+    async def _from_example(
+        self, question: str, reused: _Reused, execute: bool
+    ) -> AsyncIterator[StreamEvent]:
+        assert reused.sql.example_id is not None
+        yield reused.context.event(1)
+        yield ThinkingEvent(delta=reuse_note(question, reused.sql.example_id), attempt=1)
+        yield reused.sql
+        if execute:
+            async for outcome in self._run(reused.sql.sql, 1, reused.deadline):
+                if not isinstance(outcome, Failure):
+                    yield outcome
 
     async def _attempt(
         self,

@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS {S}.examples (
 CREATE UNIQUE INDEX IF NOT EXISTS examples_question_key ON {S}.examples (question);
 ALTER TABLE {S}.examples
     ADD COLUMN IF NOT EXISTS tags text[] NOT NULL DEFAULT '{{}}',
-    ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT nextval('{S}.example_versions');
+    ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT nextval('{S}.example_versions'),
+    ADD COLUMN IF NOT EXISTS stale text;
 CREATE INDEX IF NOT EXISTS examples_version_idx ON {S}.examples (version);
 CREATE TABLE IF NOT EXISTS {S}.example_tombstones (
     id bigint PRIMARY KEY,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 ExampleSource = Literal["seed", "api", "feedback"]
 MAX_TAGS = 20
 
-_COLUMNS = "id, question, sql, note, tags, source, created_at, updated_at"
+_COLUMNS = "id, question, sql, note, tags, source, stale, created_at, updated_at"
 
 
 class Example(BaseModel):
@@ -31,6 +31,11 @@ class Example(BaseModel):
     note: str | None = None
     tags: list[str] = Field(default_factory=list)
     source: ExampleSource
+    stale: str | None = Field(
+        default=None,
+        description="Why its SQL no longer checks against the schema, found when a question "
+        "matched it (the model answered instead); cleared when the SQL is edited.",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -97,7 +102,8 @@ def _example(row: asyncpg.Record) -> Example:
 _UPSERT = f"""
 INSERT INTO {S}.examples AS e (question, sql, note, tags, source) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (question) DO UPDATE
-SET sql = EXCLUDED.sql, note = EXCLUDED.note, tags = EXCLUDED.tags, source = EXCLUDED.source
+SET sql = EXCLUDED.sql, note = EXCLUDED.note, tags = EXCLUDED.tags, source = EXCLUDED.source,
+    stale = NULL
 WHERE (e.sql, e.note, e.tags) IS DISTINCT FROM (EXCLUDED.sql, EXCLUDED.note, EXCLUDED.tags)
 RETURNING {_COLUMNS}, (xmax = 0) AS inserted
 """
@@ -134,7 +140,8 @@ class ExamplesStore:
         try:
             rows = await self._fetch(
                 f"""
-                UPDATE {S}.examples SET question = $2, sql = $3, note = $4, tags = $5
+                UPDATE {S}.examples
+                SET question = $2, sql = $3, note = $4, tags = $5, stale = NULL
                 WHERE id = $1 RETURNING {_COLUMNS}
                 """,
                 example_id,
@@ -152,6 +159,14 @@ class ExamplesStore:
             f"DELETE FROM {S}.examples WHERE id = $1 RETURNING {_COLUMNS}", example_id
         )
         return _example(rows[0]) if rows else None
+
+    async def mark_stale(self, example_id: int, reason: str) -> None:
+        """Flags the example; the same reason again changes nothing (no new version)."""
+        await self._fetch(
+            f"UPDATE {S}.examples SET stale = $2 WHERE id = $1 AND stale IS DISTINCT FROM $2",
+            example_id,
+            reason,
+        )
 
     async def get(self, example_id: int) -> Example | None:
         rows = await self._fetch(f"SELECT {_COLUMNS} FROM {S}.examples WHERE id = $1", example_id)

@@ -116,6 +116,22 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.answers_by_source = Counter(
+            "txt2sql_answers_by_source",
+            "Answers whose SQL came from the model or from a verified example.",
+            ["source"],
+            registry=r,
+        )
+        self.model_calls_saved = Counter(
+            "txt2sql_model_calls_saved",
+            "Questions answered from a verified example, without a model call.",
+            registry=r,
+        )
+        self.examples_stale = Counter(
+            "txt2sql_examples_stale",
+            "Verified examples a question matched whose SQL no longer checked.",
+            registry=r,
+        )
         self.refused = Counter(
             "txt2sql_refused_requests",
             "Requests refused by access control and quotas, by reason.",

@@ -108,6 +108,7 @@ const view = {
     verdict.textContent = event.valid ? "checked" : "rejected";
     verdict.className = `verdict ${event.valid ? "valid" : "invalid"}`;
     if (!event.complete) verdict.textContent += " (the answer stopped inside the SQL)";
+    if (event.source === "example") verdict.textContent += ` · 已验证示例 #${event.example_id}`;
     $("problems").replaceChildren(
       ...event.problems.map((problem) => {
         const li = document.createElement("li");
