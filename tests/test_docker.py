@@ -27,7 +27,9 @@ pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def compose_config(tmp_path: Path, env_file: str | None) -> subprocess.CompletedProcess[str]:
+def compose_config(
+    tmp_path: Path, env_file: str | None, *profiles: str
+) -> subprocess.CompletedProcess[str]:
     """`docker-compose config` on a copy of the project's compose file, with the given .env."""
     shutil.copy(ROOT / "docker-compose.yml", tmp_path)
     if env_file is not None:
@@ -36,7 +38,7 @@ def compose_config(tmp_path: Path, env_file: str | None) -> subprocess.Completed
         k: v for k, v in os.environ.items() if k not in ("DASHSCOPE_API_KEY", "POSTGRES_PASSWORD")
     }
     return subprocess.run(
-        ["docker-compose", "config"],
+        ["docker-compose", *(f"--profile={p}" for p in profiles), "config"],
         cwd=tmp_path,
         env=environment,
         capture_output=True,
@@ -79,6 +81,25 @@ def test_compose_file_is_valid_and_wires_the_services(tmp_path: Path) -> None:
     assert [p["published"] if isinstance(p, dict) else p for p in api["ports"]] == [
         "127.0.0.1:8000:8000/tcp"
     ]
+
+
+def test_the_scale_profile_runs_replicas_behind_a_load_balancer_sharing_redis(
+    tmp_path: Path,
+) -> None:
+    env_file = "DASHSCOPE_API_KEY=sk-compose\nPOSTGRES_PASSWORD=s3cret\n"
+    done = compose_config(tmp_path, env_file, "scale")
+    assert done.returncode == 0, done.stderr
+    services: dict[str, Any] = yaml.safe_load(done.stdout)["services"]
+    # Only `--profile scale` starts them; a plain `up` is the one API of before.
+    for name in ("api-replica", "redis", "lb"):
+        assert services[name]["profiles"] == ["scale"]
+    assert "profiles" not in services["api"]
+    replica = services["api-replica"]
+    assert replica["deploy"]["replicas"] == 2 and not replica.get("ports")
+    assert replica["environment"]["TXT2SQL_REDIS_URL"] == "redis://redis:6379/0"
+    assert replica["environment"]["DATABASE_URL"] == services["api"]["environment"]["DATABASE_URL"]
+    nginx = (ROOT / "docker" / "nginx.conf").read_text(encoding="utf-8")
+    assert "server api-replica:8000;" in nginx and "proxy_buffering off;" in nginx
 
 
 @pytest.mark.parametrize("missing", ["DASHSCOPE_API_KEY", "POSTGRES_PASSWORD"])
