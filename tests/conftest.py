@@ -14,6 +14,7 @@ from tests.helpers.processes import SESSION_DIRS, alive_children, describe, post
 from tests.helpers.redis_server import redis_url
 from tests.helpers.serve_process import serve
 from tests.helpers.standin.dashscope_server import DashScopeStandIn
+from tests.helpers.standin.openai_server import OpenAIStandIn
 from txt2sql_api.app import create_app
 from txt2sql_api.config import Settings
 
@@ -60,6 +61,19 @@ def standin(standin_server: DashScopeStandIn) -> Iterator[DashScopeStandIn]:
         yield standin_server
     finally:
         dashscope.base_http_api_url = previous
+
+
+@pytest.fixture(scope="session")
+def openai_standin_server() -> Iterator[OpenAIStandIn]:
+    with OpenAIStandIn(api_key=TEST_API_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def openai_standin(openai_standin_server: OpenAIStandIn) -> OpenAIStandIn:
+    """The OpenAI-compatible stand-in, with a clean script queue (the client is given its URL)."""
+    openai_standin_server.reset()
+    return openai_standin_server
 
 
 @pytest.fixture

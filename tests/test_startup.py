@@ -73,3 +73,37 @@ async def test_a_missing_database_starts_degraded_and_says_so(
     assert ready.status_code == 503
     assert ready.json()["detail"] == "database missing: the server has no database of that name"
     assert "txt2sql_no_such_database on" in caplog.text and "missing:" in caplog.text
+
+
+async def test_with_the_openai_provider_the_line_names_it_and_its_base_url(
+    make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(
+        None,
+        provider="openai",
+        openai_base_url="http://127.0.0.1:11434/v1",
+        openai_api_key="ollama",
+        model="qwen3:8b",
+    )
+    with caplog.at_level(logging.INFO):
+        async with make_client(settings):
+            pass
+    record = startup_line(caplog)
+    line = record.getMessage()
+    where = "an OpenAI-compatible server at http://127.0.0.1:11434/v1, model qwen3:8b, key set"
+    assert where in line
+    assert record.fields["provider"] == "openai"  # type: ignore[attr-defined]
+    assert record.fields["base_url"] == "http://127.0.0.1:11434/v1"  # type: ignore[attr-defined]
+    assert "ollama" not in line
+
+
+async def test_with_the_openai_provider_and_no_key_the_line_names_openai_api_key(
+    make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(None, provider="openai", openai_api_key=None, openai_base_url=None)
+    with caplog.at_level(logging.INFO):
+        async with make_client(settings):
+            pass
+    line = startup_line(caplog).getMessage()
+    assert "an OpenAI-compatible server at https://api.openai.com/v1" in line
+    assert "no OPENAI_API_KEY" in line

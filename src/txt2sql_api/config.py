@@ -16,8 +16,9 @@ from txt2sql_api.urls import postgres_url_problem
 class Settings(BaseSettings):
     """Service settings.
 
-    Secrets have no defaults: a missing `DASHSCOPE_API_KEY` is reported as an `error` event on
-    `/v1/ask`, where it is needed, and the rest of the service keeps working.
+    Secrets have no defaults: a missing `DASHSCOPE_API_KEY` (or `OPENAI_API_KEY`) is reported
+    as an `error` event on `/v1/ask`, where it is needed, and the rest of the service keeps
+    working.
     """
 
     model_config = SettingsConfigDict(
@@ -51,7 +52,36 @@ class Settings(BaseSettings):
         description="Where model calls go: DashScope's HTTP API, a proxy, or `txt2sql-api "
         "standin`. Unset: the SDK's default, https://dashscope.aliyuncs.com/api/v1.",
     )
-    model: str = Field(default="qwen-plus", description="Qwen model name on DashScope.")
+    provider: Literal["dashscope", "openai"] = Field(
+        default="dashscope",
+        description="Who serves the model: `dashscope` (DashScope's own API and SDK) or `openai` "
+        "(any OpenAI-compatible server: vLLM, SGLang, Ollama, DashScope's compatible mode, "
+        "DeepSeek, a gateway; docs/configuration.md has working settings for each).",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url"),
+        description="With TXT2SQL_PROVIDER=openai, the server's OpenAI API, its path up to /v1 "
+        "(http://localhost:11434/v1 for Ollama). Unset: the SDK's default, "
+        "https://api.openai.com/v1.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"),
+        description="With TXT2SQL_PROVIDER=openai, the server's API key (any value for a server "
+        "that checks none, such as Ollama).",
+    )
+    openai_thinking_style: Literal["none", "dashscope", "vllm"] = Field(
+        default="none",
+        description="How TXT2SQL_ENABLE_THINKING and TXT2SQL_THINKING_BUDGET reach an "
+        "OpenAI-compatible server: `dashscope` (its compatible mode: enable_thinking, "
+        "thinking_budget), `vllm` (vLLM, SGLang: chat_template_kwargs.enable_thinking, no "
+        "budget) or `none` (not sent).",
+    )
+    model: str = Field(
+        default="qwen-plus",
+        description="The model, as DashScope or the OpenAI-compatible server names it.",
+    )
     schemas: list[str] = Field(
         default=["public"], description="Database schemas shown to the model (JSON list)."
     )
@@ -317,7 +347,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("dashscope_http_base_url")
+    @field_validator("dashscope_http_base_url", "openai_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and urlsplit(value).scheme not in ("http", "https"):

@@ -28,7 +28,7 @@ from txt2sql_api.examples.store import ExamplesStore
 from txt2sql_api.examples.teacher import Teacher
 from txt2sql_api.glossary.index import Glossary
 from txt2sql_api.glossary.store import GlossaryStore
-from txt2sql_api.llm.dashscope import DashScopeClient, upstream_base_url
+from txt2sql_api.llm.providers import client_for, destination
 from txt2sql_api.llm.qwen_tokens import load_tokenizer
 from txt2sql_api.observability.gc_freeze import freeze_long_lived
 from txt2sql_api.observability.metrics import Metrics
@@ -76,11 +76,11 @@ async def _database(
     meta_pool = pool if meta_url == database_url else await _open_pool(stack, meta_url, settings)
     schema_cache = await _schema_cache(stack, pool, settings)
     retriever = await _retriever(stack, meta_pool, meta_url, schema_cache, settings)
-    llm = DashScopeClient.from_settings(settings)
-    stack.callback(llm.close)
+    llm = client_for(settings)
+    stack.push_async_callback(llm.aclose)
     metrics.watch_threads(llm.threads)
-    if llm.api_key is None:
-        logger.warning("DASHSCOPE_API_KEY is not set: /v1/ask will answer missing_api_key")
+    if problem := llm.unusable():
+        logger.warning("%s /v1/ask will answer %s", problem.message, problem.code)
     limits = QueryLimits.from_settings(settings)
 
     async def visible() -> Visible:
@@ -196,22 +196,23 @@ def _follow(
 def _say_where_things_go(settings: Settings) -> None:
     """One line for whoever starts the service: where model calls go, which database, whether
     API keys are on. Never a password or key."""
-    base_url = upstream_base_url(settings.dashscope_http_base_url)
-    key = "key set" if settings.dashscope_api_key else "no DASHSCOPE_API_KEY"
+    calls = destination(settings)
+    key = "key set" if calls.key_set else f"no {calls.key_variable}"
     database = database_label(settings.database_url) if settings.database_url else "none"
     keys = len(read_keys(settings))
     access = f"on ({keys})" if keys else "off: open to anyone who can reach the port"
     logger.info(
-        "model calls: DashScope at %s, model %s, %s; database: %s; API keys: %s",
-        base_url,
+        "model calls: %s at %s, model %s, %s; database: %s; API keys: %s",
+        calls.name,
+        calls.base_url,
         settings.model,
         key,
         database,
         access,
         extra={
             "fields": {
-                "provider": "dashscope",
-                "base_url": base_url,
+                "provider": calls.provider,
+                "base_url": calls.base_url,
                 "model": settings.model,
                 "database": database,
                 "api_keys": keys,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.helpers.standin.dashscope_server import DashScopeStandIn
+from tests.helpers.standin.openai_server import OpenAIStandIn
 from txt2sql_api.config import Settings
 
 TEST_API_KEY = "sk-test-standin"
@@ -29,6 +30,18 @@ def settings_for(database_url: str | None, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def openai_settings_for(
+    database_url: str | None, standin: OpenAIStandIn, **overrides: Any
+) -> Settings:
+    """`settings_for` with the model behind the OpenAI-compatible stand-in."""
+    values: dict[str, Any] = {
+        "provider": "openai",
+        "openai_base_url": standin.base_url,
+        "openai_api_key": TEST_API_KEY,
+    }
+    return settings_for(database_url, **(values | overrides))
 
 
 def demo_server_env(database_url: str, standin: DashScopeStandIn) -> dict[str, str]:

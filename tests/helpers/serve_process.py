@@ -40,7 +40,13 @@ def serve_process(
     send it signals). Only `env` and the `.env` of `cwd` configure it."""
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TXT2SQL_")}
-    for name in ("DATABASE_URL", "DASHSCOPE_API_KEY", "DASHSCOPE_HTTP_BASE_URL"):
+    for name in (
+        "DATABASE_URL",
+        "DASHSCOPE_API_KEY",
+        "DASHSCOPE_HTTP_BASE_URL",
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+    ):
         full_env.pop(name, None)
     full_env.update(env)
     base_url = f"http://127.0.0.1:{port}"

@@ -15,6 +15,7 @@ from tests.helpers.eventually import eventually
 from tests.helpers.serve_process import free_port
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 from tests.helpers.tcp_proxy import proxy_to
+from txt2sql_api.llm.calls import model_thinks
 from txt2sql_api.llm.dashscope import (
     DashScopeClient,
     LlmChunk,
@@ -22,7 +23,6 @@ from txt2sql_api.llm.dashscope import (
     TextDelta,
     UpstreamError,
     Usage,
-    model_thinks,
 )
 
 MESSAGES = [{"role": "user", "content": "沈塘桥地铁站的信息"}]
@@ -209,6 +209,9 @@ async def test_a_proxy_from_the_environment_is_used(
         ("qwq-plus", False, False),
         ("qvq-max", None, True),
         ("deepseek-r1", None, True),
+        ("deepseek-reasoner", None, True),
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-32B", None, True),
+        ("deepseek-chat", None, False),
         ("qwen3-235b-a22b-thinking-2507", None, True),
         ("qwen3-235b-a22b-instruct-2507", None, False),
     ],

@@ -15,6 +15,7 @@ from typing import Any
 import dashscope
 import httpx
 import pytest
+import requests
 
 from tests.helpers.app import TEST_API_KEY
 from tests.helpers.serve_process import CLI, serve
@@ -28,16 +29,19 @@ DEFAULT_ANSWER = "好的。\n```sql\nSELECT 1\n```"
 
 
 def call(messages: list[dict[str, str]] = HI, api_key: str = KEY) -> list[Any]:
-    return list(
-        dashscope.Generation.call(
-            model="qwen-plus",
-            messages=messages,
-            api_key=api_key,
-            stream=True,
-            incremental_output=True,
-            result_format="message",
-        )
+    return list(call_lazily(messages, api_key))
+
+
+def call_lazily(messages: list[dict[str, str]] = HI, api_key: str = KEY) -> Iterator[Any]:
+    responses: Iterator[Any] = dashscope.Generation.call(
+        model="qwen-plus",
+        messages=messages,
+        api_key=api_key,
+        stream=True,
+        incremental_output=True,
+        result_format="message",
     )
+    return responses
 
 
 def contents(responses: list[Any]) -> list[str]:
@@ -338,6 +342,7 @@ def test_http_control_endpoints_script_the_stand_in(standin: DashScopeStandIn) -
         "started": 2,
         "completed": 2,
         "aborted": 0,
+        "broken": 0,
         "active": 0,
         "queued": 0,
         "requests": 2,
@@ -420,3 +425,26 @@ def test_a_service_on_the_stand_in_answers_without_a_dashscope_key(demo_db: str)
     assert done.returncode == 0, done.stderr
     assert f"-- SQL (checked):\n{sql}\n" in done.stdout
     assert "-- 1 row" in done.stdout
+
+
+def test_an_error_body_is_sent_as_it_is(standin: DashScopeStandIn) -> None:
+    standin.push(
+        Script(status=400, error_body={"code": "Own", "message": "as is", "request_id": "r-1"})
+    )
+
+    (response,) = call()
+
+    assert (response.status_code, response.code, response.message) == (400, "Own", "as is")
+    assert response.request_id == "r-1"
+
+
+def test_break_after_cuts_the_connection_after_that_many_frames(standin: DashScopeStandIn) -> None:
+    standin.push(Script(content="abcdefgh", chunk_size=2, break_after=2))
+    responses: list[Any] = []
+
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        responses.extend(call_lazily())
+
+    assert contents(responses) == ["ab", "cd"]
+    assert standin.stats()["broken"] == 1
+    assert (standin.completed, standin.aborted) == (0, 0)

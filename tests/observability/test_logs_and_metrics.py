@@ -240,11 +240,14 @@ async def test_result_rows_never_reach_the_log_even_at_debug(
 @pytest.fixture
 def logging_restored() -> Iterator[None]:
     """`configure_logging` replaces the root handlers: put the test run's back afterwards."""
-    root, pgserver = logging.getLogger(), logging.getLogger("pgserver")
-    handlers, level, pgserver_level = root.handlers[:], root.level, pgserver.level
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    quiet = {name: logging.getLogger(name).level for name in ("pgserver", "httpx2")}
     yield
-    root.handlers[:], pgserver.level = handlers, pgserver_level
+    root.handlers[:] = handlers
     root.setLevel(level)
+    for name, quiet_level in quiet.items():
+        logging.getLogger(name).setLevel(quiet_level)
 
 
 def logged(settings: Settings, capsys: pytest.CaptureFixture[str]) -> str:
@@ -253,6 +256,7 @@ def logged(settings: Settings, capsys: pytest.CaptureFixture[str]) -> str:
         "caller %s", "sk-logged-secret", extra={"fields": {"rows": 3, "note": "two words"}}
     )
     logging.getLogger("pgserver").info("Successful postgres command initdb\nstdout:\nmany lines")
+    logging.getLogger("httpx2").info('HTTP Request: POST http://model/v1 "HTTP/1.1 200 OK"')
     return capsys.readouterr().err
 
 
@@ -279,3 +283,10 @@ def test_auto_is_json_when_stderr_is_no_terminal(capsys: pytest.CaptureFixture[s
 def test_pgserver_s_command_output_shows_at_debug_only(capsys: pytest.CaptureFixture[str]) -> None:
     text = logged(settings_for(None, log_format="text", log_level="DEBUG"), capsys)
     assert "Successful postgres command initdb\nstdout:\nmany lines" in text
+    assert "HTTP Request: POST http://model/v1" in text
+
+
+@pytest.mark.usefixtures("logging_restored")
+def test_the_openai_key_is_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    settings = settings_for(None, log_format="text", openai_api_key="sk-logged-secret")
+    assert "sk-logged-secret" not in logged(settings, capsys)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar, cast
 
 from txt2sql_api.errors import ServiceError
+from txt2sql_api.observability.metrics import ThreadCounts
 from txt2sql_api.shutdown import ShutdownSignal
 
 Messages = Sequence[dict[str, str]]
@@ -46,10 +47,10 @@ class UpstreamError(ServiceError):
         self.upstream_code = upstream_code
 
 
-def missing_api_key() -> UpstreamError:
+def missing_api_key(variable: str = "DASHSCOPE_API_KEY") -> UpstreamError:
     return UpstreamError(
         "missing_api_key",
-        "DASHSCOPE_API_KEY is not set: put it in the environment or .env and restart the service.",
+        f"{variable} is not set: put it in the environment or .env and restart the service.",
         retryable=False,
     )
 
@@ -65,6 +66,11 @@ class LlmClient(Protocol):
 
     model: str
 
+    @property
+    def threads(self) -> ThreadCounts:
+        """The threads its calls run on, for the metrics (none for a client on the event loop)."""
+        ...
+
     def unusable(self) -> UpstreamError | None:
         """Why no call can be made at all (a missing key), checked before any work starts."""
         ...
@@ -75,7 +81,16 @@ class LlmClient(Protocol):
         """Raises `UpstreamError` for every failure, before or during the stream."""
         ...
 
-    def close(self) -> None: ...
+    async def aclose(self) -> None:
+        """Closes its connections (the lifespan's end)."""
+        ...
+
+
+class NoThreads:
+    """The thread counts of a client whose calls run on the event loop."""
+
+    busy = 0
+    alive = 0
 
 
 def coalesced(pieces: Iterable[Piece]) -> list[Piece]:

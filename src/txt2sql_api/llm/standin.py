@@ -18,7 +18,8 @@ client, ``_handle_aio_stream`` for the async one, ``api_entities/http_request.py
 Which script answers a call: the next one queued (``push``), else the one ``answers`` gives for
 the call's question (the text after the last ``Question:`` of the first user message, where the
 service's prompt puts it), else the default. Script it in process, or over HTTP from another
-process via ``/_standin/*``.
+process via ``/_standin/*``. `StandIn` is what does not depend on the wire; the tests' stand-in
+for OpenAI-compatible servers (``tests/helpers/standin/openai_server.py``) is one too.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -63,6 +64,10 @@ class Script:
     # The answer never finishes: no frame says "stop", and the connection stays open, silent,
     # until the client goes away.
     hang: bool = False
+    # After this many frames the connection is cut, with no end and no error: a broken stream.
+    break_after: int | None = None
+    # A failure's body as it is sent (status != 200), instead of one made of the code and message.
+    error_body: dict[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Script:
@@ -97,11 +102,11 @@ def sql_answers(pairs: Iterable[tuple[str, str]]) -> dict[str, Script]:
     }
 
 
-def _chunks(text: str, size: int) -> list[str]:
+def text_chunks(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), max(size, 1))]
 
 
-def _prompt_chars(messages: list[Any]) -> int:
+def prompt_chars(messages: list[Any]) -> int:
     return sum(
         len(m["content"])
         for m in messages
@@ -136,10 +141,11 @@ def _result_payloads(
     """The data of every result frame: reasoning chunks, then content chunks, usage cumulative."""
     messages = [
         {"content": "", "reasoning_content": c}
-        for c in _chunks(script.reasoning, script.chunk_size)
+        for c in text_chunks(script.reasoning, script.chunk_size)
     ]
     messages += [
-        {"content": c, "reasoning_content": ""} for c in _chunks(script.content, script.chunk_size)
+        {"content": c, "reasoning_content": ""}
+        for c in text_chunks(script.content, script.chunk_size)
     ]
     if not messages and finishes:
         # Even an empty answer ends with one frame, as the real API's final frame carries "stop".
@@ -184,8 +190,13 @@ def _stream_frames(script: Script, payloads: list[dict[str, Any]], request_id: s
     return [*frames, _frame(len(frames) + 1, "error", 500, error)]
 
 
-class DashScopeStandIn:
-    """An aiohttp server on its own thread and event loop, answering with queued `Script`s."""
+class StandIn:
+    """An aiohttp server on its own thread and event loop, answering with queued `Script`s: what
+    a stand-in for any provider does beside speaking its wire (`_add_routes`)."""
+
+    # The provider's API under the server's root, and the name of the server's thread.
+    api_path = "/api/v1"
+    name = "standin"
 
     def __init__(
         self,
@@ -202,7 +213,7 @@ class DashScopeStandIn:
         self._answers = {_normalized(q): script for q, script in (answers or {}).items()}
         self._default = DEFAULT_SCRIPT
         self._requests: list[dict[str, Any]] = []
-        self._counts = {"started": 0, "completed": 0, "aborted": 0, "active": 0}
+        self._counts = {"started": 0, "completed": 0, "aborted": 0, "broken": 0, "active": 0}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -212,7 +223,7 @@ class DashScopeStandIn:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/api/v1"
+        return f"http://{self.host}:{self.port}{self.api_path}"
 
     @property
     def default(self) -> Script:
@@ -261,7 +272,7 @@ class DashScopeStandIn:
         with self._lock:
             return {**self._counts, "queued": len(self._queue), "requests": len(self._requests)}
 
-    def wait_for(self, predicate: Callable[[DashScopeStandIn], bool], timeout: float = 5.0) -> None:
+    def wait_for(self, predicate: Callable[[Self], bool], timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
         while not predicate(self):
             if time.monotonic() > deadline:
@@ -288,13 +299,13 @@ class DashScopeStandIn:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def __enter__(self) -> DashScopeStandIn:
+    def __enter__(self) -> Self:
         ready = threading.Event()
         failure: list[BaseException] = []
         self._stopping.clear()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
-            target=self._serve, args=(ready, failure), name="dashscope-standin", daemon=True
+            target=self._serve, args=(ready, failure), name=f"{self.name}-standin", daemon=True
         )
         self._thread.start()
         ready.wait()
@@ -337,7 +348,7 @@ class DashScopeStandIn:
 
     async def _start(self) -> None:
         app = web.Application()
-        app.router.add_post(GENERATION_PATH, self._generation)
+        self._add_routes(app)
         app.router.add_post("/_standin/script", self._control_push)
         app.router.add_put("/_standin/default", self._control_default)
         app.router.add_post("/_standin/reset", self._control_reset)
@@ -351,15 +362,10 @@ class DashScopeStandIn:
         await site.start()
         self.port = self._runner.addresses[0][1]
 
-    # -- the generation endpoint -------------------------------------------------------------
+    def _add_routes(self, app: web.Application) -> None:
+        raise NotImplementedError
 
-    async def _generation(self, request: web.Request) -> web.StreamResponse:
-        request_id = str(uuid.uuid4())
-        raw = await request.read()
-        try:
-            body: Any = json.loads(raw)
-        except ValueError:
-            body = None
+    def _record(self, request: web.Request, body: Any) -> None:
         with self._lock:
             self._requests.append(
                 {
@@ -375,48 +381,10 @@ class DashScopeStandIn:
                 }
             )
 
-        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return self._error(401, "InvalidApiKey", "Invalid API-key provided.", request_id)
-        given = body.get("input") if isinstance(body, dict) else None
-        messages = given.get("messages") if isinstance(given, dict) else None
-        if not isinstance(messages, list) or not messages:
-            return self._error(
-                400, "InvalidParameter", "input.messages must be a non-empty list", request_id
-            )
-
-        script = self._next_script(messages)
-        if script.status != 200:
-            code = script.error_code or DEFAULT_ERROR_CODES.get(script.status, "InternalError")
-            return self._error(script.status, code, script.error_message, request_id)
-        input_tokens = _prompt_chars(messages)
-        if request.headers.get("X-DashScope-SSE") != "enable":
-            return await self._whole(script, input_tokens, request_id)
-        finishes = script.error_after is None and not script.hang
-        payloads = _result_payloads(script, input_tokens, request_id, finishes)
-        return await self._stream(request, script, payloads, request_id)
-
-    async def _whole(
-        self,
-        script: Script,
-        input_tokens: int,
-        request_id: str,
-    ) -> web.StreamResponse:
-        """A non-streaming call: the whole answer in one JSON body, after `first_delay`."""
-        await self._pause(script.first_delay)
-        final = _result_payloads(script, input_tokens, request_id, finishes=True)[-1]
-        final["output"]["choices"][0]["message"].update(
-            content=script.content, reasoning_content=script.reasoning
-        )
-        return web.json_response(final, headers={"x-request-id": request_id})
-
     async def _stream(
-        self,
-        request: web.Request,
-        script: Script,
-        payloads: list[dict[str, Any]],
-        request_id: str,
+        self, request: web.Request, script: Script, frames: list[bytes], request_id: str
     ) -> web.StreamResponse:
-        frames = _stream_frames(script, payloads, request_id)
+        """Sends the frames at the script's pace, as server-sent events."""
         response = web.StreamResponse(
             headers={"x-request-id": request_id, "Cache-Control": "no-cache"}
         )
@@ -428,6 +396,13 @@ class DashScopeStandIn:
         try:
             for index, frame in enumerate(frames):
                 if not await self._pause(script.first_delay if index == 0 else script.gap):
+                    return response
+                if index == script.break_after:
+                    self._bump(broken=1, active=-1)
+                    ended = True
+                    # What was written goes out first; then the connection ends mid-body.
+                    assert request.transport is not None
+                    request.transport.close()
                     return response
                 if index == len(frames) - 1 and not script.hang:
                     # Counted before the write, so that a client which has just read the last
@@ -459,14 +434,6 @@ class DashScopeStandIn:
             await asyncio.sleep(seconds)
         return not self._stopping.is_set()
 
-    @staticmethod
-    def _error(status: int, code: str, message: str, request_id: str) -> web.Response:
-        return web.json_response(
-            {"code": code, "message": message, "request_id": request_id},
-            status=status,
-            headers={"x-request-id": request_id},
-        )
-
     # -- control endpoints, for scripting from another process --------------------------------
 
     async def _control_push(self, request: web.Request) -> web.Response:
@@ -497,3 +464,66 @@ class DashScopeStandIn:
 
     async def _control_stats(self, _request: web.Request) -> web.Response:
         return web.json_response(self.stats())
+
+
+class DashScopeStandIn(StandIn):
+    """DashScope's text-generation API, as its SDK speaks it."""
+
+    name = "dashscope"
+
+    def _add_routes(self, app: web.Application) -> None:
+        app.router.add_post(GENERATION_PATH, self._generation)
+
+    async def _generation(self, request: web.Request) -> web.StreamResponse:
+        request_id = str(uuid.uuid4())
+        raw = await request.read()
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            body = None
+        self._record(request, body)
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return self._error(401, "InvalidApiKey", "Invalid API-key provided.", request_id)
+        given = body.get("input") if isinstance(body, dict) else None
+        messages = given.get("messages") if isinstance(given, dict) else None
+        if not isinstance(messages, list) or not messages:
+            return self._error(
+                400, "InvalidParameter", "input.messages must be a non-empty list", request_id
+            )
+
+        script = self._next_script(messages)
+        if script.status != 200:
+            if script.error_body is not None:
+                return web.json_response(script.error_body, status=script.status)
+            code = script.error_code or DEFAULT_ERROR_CODES.get(script.status, "InternalError")
+            return self._error(script.status, code, script.error_message, request_id)
+        input_tokens = prompt_chars(messages)
+        if request.headers.get("X-DashScope-SSE") != "enable":
+            return await self._whole(script, input_tokens, request_id)
+        finishes = script.error_after is None and not script.hang
+        payloads = _result_payloads(script, input_tokens, request_id, finishes)
+        return await self._stream(
+            request, script, _stream_frames(script, payloads, request_id), request_id
+        )
+
+    async def _whole(
+        self,
+        script: Script,
+        input_tokens: int,
+        request_id: str,
+    ) -> web.StreamResponse:
+        """A non-streaming call: the whole answer in one JSON body, after `first_delay`."""
+        await self._pause(script.first_delay)
+        final = _result_payloads(script, input_tokens, request_id, finishes=True)[-1]
+        final["output"]["choices"][0]["message"].update(
+            content=script.content, reasoning_content=script.reasoning
+        )
+        return web.json_response(final, headers={"x-request-id": request_id})
+
+    @staticmethod
+    def _error(status: int, code: str, message: str, request_id: str) -> web.Response:
+        return web.json_response(
+            {"code": code, "message": message, "request_id": request_id},
+            status=status,
+            headers={"x-request-id": request_id},
+        )

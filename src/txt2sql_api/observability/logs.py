@@ -39,7 +39,7 @@ class Redactor:
 def settings_secrets(settings: Settings) -> list[str]:
     """Every secret value the settings hold: keys, and the passwords inside URLs or beside
     them in PGPASSWORD (read by asyncpg itself)."""
-    secrets = (settings.dashscope_api_key, settings.api_key)
+    secrets = (settings.dashscope_api_key, settings.openai_api_key, settings.api_key)
     values = [s.get_secret_value() for s in secrets if s]
     values += [os.environ.get("PGPASSWORD", "")]
     urls = [settings.database_url, settings.meta_database_url]
@@ -112,9 +112,14 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level.upper())
     quiet_row_loggers()
     # pgserver logs every command it runs with its whole output (initdb's dozens of lines) at
-    # INFO: detail for DEBUG, where the embedded server's start is looked into.
+    # INFO, and httpx2 every request the openai SDK makes: detail for DEBUG, where the
+    # embedded server's start or a model call is looked into.
     if root.getEffectiveLevel() > logging.DEBUG:
-        logging.getLogger("pgserver").setLevel(logging.WARNING)
+        for name in DEBUG_ONLY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+DEBUG_ONLY_LOGGERS = ("pgserver", "httpx2")
 
 
 # Loggers of libraries that log what they send: at DEBUG, sse-starlette logs every chunk, and
