@@ -13,6 +13,7 @@ from httpx_sse import ServerSentEvent
 from tests.helpers.app import KEY, keyed, settings_for
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 from txt2sql_api.answer.events import (
+    ChartEvent,
     ContextEvent,
     DoneEvent,
     ErrorEvent,
@@ -64,11 +65,12 @@ async def test_async_client_yields_the_server_event_models(
 
     kinds = [type(event) for event in events]
     assert kinds[:2] == [ContextEvent, ThinkingEvent]
-    assert kinds[-4:] == [SqlEvent, UsageEvent, RowsEvent, DoneEvent]
-    sql, rows = events[-4], events[-2]
+    assert kinds[-5:] == [SqlEvent, UsageEvent, RowsEvent, ChartEvent, DoneEvent]
+    sql, rows, chart = events[-5], events[-3], events[-2]
     assert isinstance(sql, SqlEvent) and sql.sql == SQL and sql.valid
     assert isinstance(rows, RowsEvent) and rows.final and rows.columns
     assert [c.name for c in rows.columns] == ["zds"] and rows.rows[0][0] > 0
+    assert isinstance(chart, ChartEvent) and chart.mark == "number" and chart.y == ["zds"]
     thinking = "".join(e.delta for e in events if isinstance(e, ThinkingEvent))
     assert thinking.startswith("先想一想。")
 

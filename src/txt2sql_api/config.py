@@ -227,6 +227,11 @@ class Settings(BaseSettings):
         default=True,
         description="Whether /v1/ask may run the SQL when a request asks (execute: true).",
     )
+    charts: bool = Field(
+        default=True,
+        description="Whether an executed answer gets a `chart` event: how to draw its rows, "
+        "chosen by fixed rules from the columns' types, the row count and the names.",
+    )
     statement_timeout_seconds: float = Field(
         default=5.0,
         gt=0,

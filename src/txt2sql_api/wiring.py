@@ -105,6 +105,7 @@ async def _database(
         allowed_functions=settings.allowed_functions,
         timezone=settings.timezone,
         reuse=ReusePolicy(settings.reuse_examples, settings.reuse_min_score),
+        charts=settings.charts,
         on_stale=_stale_reporter(retriever, metrics),
     )
     answers = RecentAnswers(meta_pool, AnswerLimits.from_settings(settings))

@@ -50,6 +50,21 @@ const NativeEventSource = window.EventSource;
 window.EventSource = class extends NativeEventSource {
   constructor(...args) { super(...args); window.__sources.push(this); }
 };
+// Downloads are recorded instead of saved: each link clicked with its name, and the Blob
+// behind each object URL, so a test can read what would have been written.
+window.__downloads = [];
+window.__blobs = {};
+const nativeObjectUrl = URL.createObjectURL;
+URL.createObjectURL = (blob) => {
+  const url = nativeObjectUrl(blob);
+  window.__blobs[url] = blob;
+  return url;
+};
+const nativeClick = HTMLAnchorElement.prototype.click;
+HTMLAnchorElement.prototype.click = function () {
+  if (this.download) window.__downloads.push({ name: this.download, href: this.href });
+  else nativeClick.call(this);
+};
 window.__timeline = [];
 document.addEventListener("DOMContentLoaded", () => {
   const record = () => window.__timeline.push({
@@ -483,3 +498,142 @@ def test_a_question_back_offers_its_options_as_replies(
     wait(page, lambda d: thread_questions(d) == ["有哪些站点"])
     prompt = "\n".join(m["content"] for m in standin.requests[-1]["body"]["input"]["messages"])
     assert 'You asked back: "您指哪条线？"' in prompt and "Question: 1号线" in prompt
+
+
+STATIONS_PER_LINE = "SELECT xlbh, count(*) AS zds FROM dtzpt GROUP BY xlbh ORDER BY zds DESC, xlbh"
+RIDERS_PER_DAY = "SELECT tjrq, sum(jzl) AS jzl FROM zdkl_rtj GROUP BY tjrq ORDER BY tjrq"
+
+
+def chart_option(driver: WebDriver) -> dict[str, Any]:
+    option: dict[str, Any] = driver.execute_script(
+        "const chart = echarts.getInstanceByDom(document.getElementById('chart'));"
+        "return chart ? JSON.parse(JSON.stringify(chart.getOption())) : null"
+    )
+    return option
+
+
+def table_rows(driver: WebDriver) -> list[list[str]]:
+    return [
+        [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+        for tr in driver.find_elements(By.CSS_SELECTOR, "#rows tbody tr")
+    ]
+
+
+def downloaded(driver: WebDriver) -> list[dict[str, str]]:
+    links: list[dict[str, str]] = driver.execute_script("return window.__downloads")
+    return links
+
+
+def blob_bytes(driver: WebDriver, url: str) -> bytes:
+    values: list[int] = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "window.__blobs[arguments[0]].arrayBuffer()"
+        ".then(b => done(Array.from(new Uint8Array(b))));",
+        url,
+    )
+    return bytes(values)
+
+
+def test_a_ranking_draws_one_bar_per_row_and_downloads_as_csv_and_png(
+    page: WebDriver, standin: DashScopeStandIn
+) -> None:
+    standin.push(Script(content=f"```sql\n{STATIONS_PER_LINE}\n```\n"))
+    ask(page, "各线路站点数排名")
+    wait(page, lambda d: text(d, "status") == "Done.")
+    wait(page, lambda d: shown(d, "chart"))
+    option = chart_option(page)
+    rows = table_rows(page)
+    assert len(rows) > 1
+    (series,) = option["series"]
+    assert series["type"] == "bar" and len(series["data"]) == len(rows)
+    assert option["xAxis"][0]["data"] == [row[0] for row in rows]  # the SQL's order
+    # The count is a number: right-aligned under a right-aligned header.
+    headers = page.find_elements(By.CSS_SELECTOR, "#rows thead th")
+    assert [h.get_attribute("class") for h in headers] == ["", "num"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.save_screenshot(str(ARTIFACTS / "page-bar.png"))
+
+    page.find_element(By.ID, "toggle-view").click()
+    assert not shown(page, "chart") and shown(page, "rows")
+    page.find_element(By.ID, "toggle-view").click()
+    assert shown(page, "chart")
+
+    page.find_element(By.ID, "download-csv").click()
+    page.find_element(By.ID, "download-png").click()
+    csv_link, png_link = downloaded(page)
+    assert csv_link["name"] == "result.csv" and csv_link["href"].startswith("blob:")
+    content = blob_bytes(page, csv_link["href"])
+    assert content.startswith(b"\xef\xbb\xbf")  # the BOM that makes Excel read UTF-8
+    lines = content[3:].decode("utf-8").split("\r\n")
+    assert lines[0] == "xlbh,zds"
+    assert lines[1:-1] == [",".join(row) for row in rows] and lines[-1] == ""
+    assert png_link["name"] == "chart.png"
+    assert png_link["href"].startswith("data:image/png;base64,")
+
+
+def test_a_time_series_draws_a_line(page: WebDriver, standin: DashScopeStandIn) -> None:
+    standin.push(Script(content=f"```sql\n{RIDERS_PER_DAY}\n```\n"))
+    ask(page, "每天的进站客流")
+    wait(page, lambda d: text(d, "status") == "Done.")
+    wait(page, lambda d: shown(d, "chart"))
+    option = chart_option(page)
+    (series,) = option["series"]
+    assert series["type"] == "line" and len(series["data"]) == len(table_rows(page))
+    assert option["xAxis"][0]["type"] == "time"
+    page.save_screenshot(str(ARTIFACTS / "page-line.png"))
+
+
+def test_a_result_without_a_chart_shows_only_the_table(
+    page: WebDriver, standin: DashScopeStandIn
+) -> None:
+    standin.push(Script(content=ANSWER))
+    ask(page, QUESTION)
+    wait(page, lambda d: text(d, "status") == "Done.")
+    assert not shown(page, "chart") and not shown(page, "toggle-view")
+    assert not shown(page, "download-png") and shown(page, "download-csv")
+
+
+def feedback_sent(driver: WebDriver) -> list[dict[str, Any]]:
+    return [
+        json.loads(r["postData"])
+        for r in sent_requests(driver)
+        if r["url"].endswith("/v1/feedback") and r["method"] == "POST"
+    ]
+
+
+def answered(driver: WebDriver, standin: DashScopeStandIn) -> str:
+    """Asks the page's demo question; the answer's request id."""
+    standin.push(Script(content=ANSWER))
+    ask(driver, QUESTION)
+    wait(driver, lambda d: text(d, "status") == "Done.")
+    request_id: str = driver.execute_script("return result.requestId")
+    assert request_id and shown(driver, "feedback-box")
+    sent_requests(driver)
+    return request_id
+
+
+def test_thumbs_up_tells_the_feedback_endpoint(page: WebDriver, standin: DashScopeStandIn) -> None:
+    request_id = answered(page, standin)
+    page.find_element(By.ID, "thumb-up").click()
+    wait(page, lambda d: text(d, "feedback-status").startswith("谢谢！"))
+    assert feedback_sent(page) == [{"request_id": request_id, "verdict": "up"}]
+
+
+def test_a_corrected_sql_goes_to_the_feedback_endpoint(
+    page: WebDriver, standin: DashScopeStandIn
+) -> None:
+    request_id = answered(page, standin)
+    assert not shown(page, "correct-form")
+    page.find_element(By.ID, "thumb-down").click()
+    box = page.find_element(By.ID, "corrected-sql")
+    assert box.get_attribute("value") == SQL  # the answer's SQL, to edit
+    corrected = SQL.replace("ORDER BY zdxh", "ORDER BY zdxh DESC")
+    box.clear()
+    box.send_keys(corrected)
+    page.find_element(By.ID, "send-correction").click()
+    wait(page, lambda d: "已存为示例" in text(d, "feedback-status"))
+    assert feedback_sent(page) == [
+        {"request_id": request_id, "verdict": "down", "corrected_sql": corrected}
+    ]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.save_screenshot(str(ARTIFACTS / "page-feedback.png"))

@@ -108,6 +108,27 @@ class RowsEvent(StreamEvent):
     attempt: int = _ATTEMPT
 
 
+class ChartEvent(StreamEvent):
+    """How to draw the result, chosen by fixed rules from its column types, row count and
+    names (never by the model): after the last `rows` batch, when a rule fits."""
+
+    event_name: ClassVar[str] = "chart"
+    mark: Literal["number", "line", "bar", "pie", "scatter"] = Field(
+        description="`number`: one value (a KPI card); `line`: measures over time; `bar`: one "
+        "measure per category, in the SQL's order; `pie`: shares; `scatter`: two measures."
+    )
+    x: str = Field(
+        description="The column along the x axis (time, category or first measure); for "
+        "`number`, the measure's column."
+    )
+    y: list[str] = Field(description="The measures' columns.")
+    series: str | None = Field(
+        default=None, description="A category column that splits a line into one per value."
+    )
+    spec: dict[str, Any] = Field(description="An Apache ECharts option object that draws it.")
+    attempt: int = _ATTEMPT
+
+
 class UsageEvent(StreamEvent):
     event_name: ClassVar[str] = "usage"
     input_tokens: int
@@ -149,6 +170,7 @@ EVENT_TYPES: tuple[type[StreamEvent], ...] = (
     ThinkingEvent,
     SqlEvent,
     RowsEvent,
+    ChartEvent,
     ClarifyEvent,
     UsageEvent,
     ErrorEvent,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from txt2sql_api.answer.charts import ChartRows, choose_chart
 from txt2sql_api.answer.dates import DateRange, render_dates, resolve_dates
 from txt2sql_api.answer.events import (
     ClarifyEvent,
@@ -188,6 +189,8 @@ class Answerer:
     allowed_functions: Collection[str] = ()
     timezone: str = "Asia/Shanghai"
     reuse: ReusePolicy = field(default_factory=ReusePolicy)
+    # A `chart` event after the last rows batch, when a rule fits the result.
+    charts: bool = True
     # Told when a verified example's SQL no longer checks (its id, why): it is flagged.
     on_stale: Callable[[int, str], Awaitable[None]] | None = None
 
@@ -239,7 +242,8 @@ class Answerer:
             # says anything ends with its error alone.
             told: ContextEvent | None = context.event(number)
             result = AttemptResult("", None)
-            async for item in self._attempt(messages, context.known, number, execute, shutdown):
+            attempt = self._attempt(question, messages, context.known, number, execute, shutdown)
+            async for item in attempt:
                 if isinstance(item, AttemptResult):
                     result = item
                     continue
@@ -308,12 +312,13 @@ class Answerer:
         yield ThinkingEvent(delta=reuse_note(question, reused.sql.example_id), attempt=1)
         yield reused.sql
         if execute:
-            async for outcome in self._run(reused.sql.sql, 1, reused.deadline):
+            async for outcome in self._run(question, reused.sql.sql, 1, reused.deadline):
                 if not isinstance(outcome, Failure):
                     yield outcome
 
     async def _attempt(
         self,
+        question: str,
         messages: Messages,
         known: Visible,
         number: int,
@@ -334,7 +339,7 @@ class Answerer:
                 code="no_sql", message="the model answered without a ```sql block", retryable=True
             )
         elif result.sql.valid and execute:
-            async for outcome in self._run(result.sql.sql, number, result.deadline):
+            async for outcome in self._run(question, result.sql.sql, number, result.deadline):
                 if isinstance(outcome, Failure):
                     result = replace(result, failure=outcome)
                 else:
@@ -401,19 +406,29 @@ class Answerer:
         return event, failure
 
     async def _run(
-        self, sql: str, number: int, deadline: Deadline | None
+        self, question: str, sql: str, number: int, deadline: Deadline | None
     ) -> AsyncIterator[StreamEvent | Failure]:
-        """The rows, or an `error` event and the failure."""
+        """The rows and their chart, or an `error` event and the failure."""
         rows_sent = False
+        kept = ChartRows()
         try:
             async for batch in run_query(self.pool, sql, self.limits, deadline):
                 rows_sent = True
+                if self.charts:
+                    kept.add(batch.columns, batch.rows, batch.truncated)
                 yield _rows_event(batch, number)
         except QueryFailed as failed:
             # Once rows have gone out, a second answer would contradict them: no repair.
             repairable = failed.repairable and not rows_sent
             yield ErrorEvent(code=failed.code, message=failed.message, retryable=repairable)
             yield Failure(failed.message, repairable)
+            return
+        if self.charts:
+            chart = choose_chart(
+                kept.columns, kept.rows, question, truncated=kept.truncated, attempt=number
+            )
+            if chart is not None:
+                yield chart
 
 
 def _clarify_event(text: str, number: int) -> ClarifyEvent:

@@ -80,8 +80,104 @@ function cell(value) {
   return td;
 }
 
+// PostgreSQL's number types: their cells and headers are right-aligned.
+const NUMBER_TYPES = new Set(["int2", "int4", "int8", "numeric", "float4", "float8", "money", "oid"]);
+
+// ---- the result's chart, CSV and PNG ----------------------------------------------------------
+
+const result = { columns: [], rows: [], chart: null, requestId: null };
+
+function disposeChart() {
+  if (result.chart !== null) result.chart.dispose();
+  result.chart = null;
+}
+
+// The option comes from the service's fixed rules (a plain JSON object, no functions), drawn
+// by the vendored ECharts; the table stays one click away.
+function drawChart(event) {
+  if (typeof echarts === "undefined") return;
+  disposeChart();
+  showChart(true);
+  show("toggle-view");
+  show("download-png");
+  result.chart = echarts.init($("chart"));
+  result.chart.setOption({ animation: false, ...event.spec });
+}
+
+// The chart above the table, or the table alone.
+function showChart(on) {
+  show("chart", on);
+  $("toggle-view").textContent = on ? "只看表格" : "显示图表";
+  if (on) result.chart?.resize();
+}
+
+function csvField(value) {
+  const text = value === null ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+// With a byte order mark, so that Excel reads the UTF-8 (Chinese names and values) as UTF-8.
+function resultCsv() {
+  const lines = [result.columns.map((c) => c.name), ...result.rows].map(
+    (values) => values.map(csvField).join(","),
+  );
+  return `\ufeff${lines.join("\r\n")}\r\n`;
+}
+
+function save(name, href) {
+  const link = document.createElement("a");
+  link.href = href;
+  link.download = name;
+  link.click();
+}
+
+function downloadCsv() {
+  const url = URL.createObjectURL(new Blob([resultCsv()], { type: "text/csv;charset=utf-8" }));
+  save("result.csv", url);
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function downloadPng() {
+  if (result.chart === null) return;
+  save("chart.png", result.chart.getDataURL({ type: "png", pixelRatio: 2, backgroundColor: "#fff" }));
+}
+
+// ---- feedback: 👍 / 👎 and a corrected SQL, which the store learns from ----------------------
+
+async function sendFeedback(verdict, correctedSql = null) {
+  if (result.requestId === null) return;
+  const body = { request_id: result.requestId, verdict };
+  if (correctedSql !== null) body.corrected_sql = correctedSql;
+  $("feedback-status").textContent = "…";
+  try {
+    const response = await call("v1/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (response === null) return;
+    if (!response.ok) {
+      $("feedback-status").textContent = await refusalText(response);
+      return;
+    }
+    const saved = await response.json();
+    $("feedback-status").textContent = saved.example
+      ? `谢谢！已存为示例 #${saved.example.id}。` : "谢谢！";
+    if (verdict === "up" || saved.example) show("correct-form", false);
+  } catch {
+    $("feedback-status").textContent = "The service cannot be reached.";
+  }
+}
+
 const view = {
   reset() {
+    disposeChart();
+    Object.assign(result, { columns: [], rows: [], requestId: null });
+    $("feedback-status").textContent = "";
+    $("corrected-sql").value = "";
+    for (const id of ["chart", "toggle-view", "download-png", "feedback-box", "correct-form"]) {
+      show(id, false);
+    }
     for (const id of ["errors", "thinking", "sql", "problems", "rows", "row-count", "usage", "context",
       "clarify", "clarify-options"]) {
       $(id).replaceChildren();
@@ -117,6 +213,8 @@ const view = {
       }),
     );
     $("rows").replaceChildren();
+    disposeChart();
+    Object.assign(result, { columns: [], rows: [] });
     show("rows-box", false);
     show("sql-box");
   },
@@ -125,16 +223,19 @@ const view = {
     const table = $("rows");
     if (event.columns) {
       const head = table.createTHead().insertRow();
+      result.columns = event.columns;
       for (const column of event.columns) {
         const th = document.createElement("th");
         th.textContent = column.name;
         th.title = column.type;
+        if (NUMBER_TYPES.has(column.type)) th.className = "num";
         head.append(th);
       }
       table.createTBody();
     }
     const body = table.tBodies[0];
     for (const values of event.rows) {
+      result.rows.push(values);
       const tr = body.insertRow();
       tr.append(...values.map(cell));
     }
@@ -246,7 +347,7 @@ async function refusalText(response) {
 // one: the key form says so, and the caller gets null.
 async function call(url, init = {}) {
   const key = storedKey();
-  const headers = key === null ? {} : { Authorization: `Bearer ${key}` };
+  const headers = { ...init.headers, ...(key === null ? {} : { Authorization: `Bearer ${key}` }) };
   const response = await fetch(url, { ...init, headers });
   if (response.status !== 401) return response;
   askForKey(await refusalText(response));
@@ -433,11 +534,18 @@ async function ask(question, execute) {
     if (execute && event.valid) setStatus("Running the SQL…");
   });
   on("rows", view.rows);
+  on("chart", drawChart);
   on("usage", view.usage);
   on("context", view.context);
   on("clarify", view.clarify);
   on("done", (event) => {
     const verdict = $("sql-verdict").textContent;
+    result.requestId = event.request_id;
+    // An answer with SQL can be judged, and a wrong one corrected.
+    if ($("sql").dataset.sql) {
+      $("corrected-sql").value = $("sql").dataset.sql;
+      show("feedback-box");
+    }
     end(!$("errors").hidden ? "Done, with errors."
       : verdict.startsWith("rejected") ? "The SQL was rejected."
         : "Done.");
@@ -538,6 +646,19 @@ document.addEventListener("DOMContentLoaded", () => {
   $("stop").addEventListener("click", () => end("Stopped."));
   $("new-conversation").addEventListener("click", () => reopen(null));
   $("copy").addEventListener("click", copySql);
+  $("toggle-view").addEventListener("click", () => showChart($("chart").hidden));
+  $("download-csv").addEventListener("click", downloadCsv);
+  $("download-png").addEventListener("click", downloadPng);
+  $("thumb-up").addEventListener("click", () => sendFeedback("up"));
+  $("thumb-down").addEventListener("click", () => {
+    show("correct-form");
+    $("corrected-sql").focus();
+  });
+  $("correct-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const sql = $("corrected-sql").value.trim();
+    sendFeedback("down", sql && sql !== $("sql").dataset.sql ? sql : null);
+  });
   $("key-form").addEventListener("submit", (event) => {
     event.preventDefault();
     useKey();
