@@ -11,13 +11,22 @@ import random
 import re
 import socket
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from txt2sql_api.config import Settings
-from txt2sql_api.llm.base import LlmChunk, Messages, UpstreamError, missing_api_key, shutting_down
+from txt2sql_api.llm.base import (
+    LlmChunk,
+    Messages,
+    UpstreamError,
+    Usage,
+    coalesced,
+    missing_api_key,
+    shutting_down,
+)
 from txt2sql_api.shutdown import ShutdownSignal
 
 logger = logging.getLogger(__name__)
@@ -117,6 +126,80 @@ class Deadlines:
 
 def _timeout(message: str) -> UpstreamError:
     return UpstreamError("upstream_timeout", message, retryable=True)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What one frame of the upstream said: its text, and the usage so far."""
+
+    chunks: list[LlmChunk]
+    usage: Usage | None
+
+
+# The last item of a call, after its frames (and its failure, if it failed).
+END = object()
+# Frames read ahead of a stream that does not take them (its client is slow): then reading
+# stops, and TCP slows the upstream down.
+MAX_WAITING_FRAMES = 256
+
+
+class Arrivals:
+    """A call's items (`Frame`s, an `UpstreamError`, `END`) in arrival order, on the event
+    loop: put there by whatever reads the upstream (a thread, a task), taken by the stream."""
+
+    def __init__(self, taken: Callable[[int], None] = lambda _: None) -> None:
+        self._items: deque[object] = deque()
+        self._arrived = asyncio.Event()
+        # Told how many items were taken, to make room for more (backpressure).
+        self._taken = taken
+
+    def arrive(self, item: object) -> None:
+        self._items.append(item)
+        self._arrived.set()
+
+    async def take(self, deadlines: Deadlines, shutdown: ShutdownSignal) -> list[object]:
+        """The next item, and every item already waiting behind it: when the event loop falls
+        behind, their text goes out as fewer, larger events instead of a backlog of tiny ones."""
+        if not self._items:
+            self._arrived.clear()
+        # Set while items wait, so that the deadlines (the total one) are still checked.
+        await deadlines.wait(self._arrived.wait(), shutdown)
+        if shutdown.is_set():
+            raise shutting_down()
+        deadlines.got_item()
+        items = list(self._items)
+        self._items.clear()
+        self._taken(len(items))
+        return items
+
+
+async def chunks_of(
+    arrivals: Arrivals, deadlines: Deadlines, shutdown: ShutdownSignal
+) -> AsyncIterator[LlmChunk]:
+    """A call's chunks as they arrive, those that arrived together joined; its usage last.
+    What arrived before a failure still reaches the client, then the failure."""
+    usage: Usage | None = None
+    while True:
+        items = await arrivals.take(deadlines, shutdown)
+        chunks: list[LlmChunk] = []
+        failure: UpstreamError | None = None
+        for item in items:
+            if item is END:
+                break
+            if isinstance(item, UpstreamError):
+                failure = item
+                break
+            assert isinstance(item, Frame)
+            chunks += item.chunks
+            usage = item.usage or usage
+        for chunk in coalesced(chunks):
+            yield chunk
+        if failure is not None:
+            raise failure
+        if items[-1] is END:
+            break
+    if usage is not None:
+        yield usage
 
 
 class ChatClient(ABC):
@@ -237,16 +320,18 @@ def failure_in_words(exc: BaseException, library: HttpFailures) -> str:
     def any_of(*types: type[BaseException]) -> bool:
         return any(isinstance(c, types) for c in causes)
 
+    # What the operating system said comes first: a library may wrap it in a class of another
+    # meaning.
+    if any_of(socket.gaierror):
+        return "the model service's host name does not resolve"
+    if any_of(ConnectionRefusedError):
+        return "the model service refused the connection (nothing listens at its address)"
     if any_of(*library.tls):
         return "the model service's TLS certificate or handshake was refused"
     if any_of(*library.connect_timeout):
         return "the model service did not accept a connection in time"
     if any_of(*library.read_timeout, TimeoutError):
         return "the model service stopped answering"
-    if any_of(socket.gaierror):
-        return "the model service's host name does not resolve"
-    if any_of(ConnectionRefusedError):
-        return "the model service refused the connection (nothing listens at its address)"
     if any_of(*library.broken_body):
         return "the connection to the model service broke in the middle of the answer"
     if any_of(*library.connection, OSError):

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import requests
@@ -26,13 +24,15 @@ from txt2sql_api.llm.base import (
     TextDelta,
     UpstreamError,
     Usage,
-    coalesced,
-    shutting_down,
 )
 from txt2sql_api.llm.calls import (
+    END,
+    MAX_WAITING_FRAMES,
+    Arrivals,
     ChatClient,
-    Deadlines,
+    Frame,
     HttpFailures,
+    chunks_of,
     classify_upstream_error,
     upstream_error_of,
 )
@@ -48,8 +48,6 @@ from txt2sql_api.shutdown import ShutdownSignal
 logger = logging.getLogger(__name__)
 
 
-_END = object()
-MAX_WAITING_FRAMES = 256
 # Sessions kept between calls, each with its open connection to DashScope.
 KEPT_SESSIONS = 64
 
@@ -61,32 +59,11 @@ class _UpstreamCall:
         self._call = call
         self._loop = loop
         self._sessions = sessions
-        self._items: deque[object] = deque()
-        self._arrived = asyncio.Event()
         self._tracker = SocketTracker()
         # Backpressure: while the client does not take events, at most this many frames wait
         # here; the thread then stops reading and TCP slows the upstream down.
         self._room = threading.Semaphore(MAX_WAITING_FRAMES)
-
-    async def take(self, deadlines: Deadlines, shutdown: ShutdownSignal) -> list[object]:
-        """The next item, and every item already waiting behind it: when the event loop falls
-        behind, their text goes out as fewer, larger events instead of a backlog of tiny ones."""
-        if not self._items:
-            self._arrived.clear()
-        # Set while items wait, so that the deadlines (the total one) are still checked.
-        await deadlines.wait(self._arrived.wait(), shutdown)
-        if shutdown.is_set():
-            raise shutting_down()
-        deadlines.got_item()
-        items = list(self._items)
-        self._items.clear()
-        for _ in items:
-            self._room.release()
-        return items
-
-    def _arrive(self, item: object) -> None:
-        self._items.append(item)
-        self._arrived.set()
+        self.arrivals = Arrivals(taken=lambda n: self._room.release(n))
 
     def abort(self) -> None:
         self._tracker.abort()
@@ -100,7 +77,7 @@ class _UpstreamCall:
 
     def _deliver(self, item: object) -> None:
         try:
-            self._loop.call_soon_threadsafe(self._arrive, item)
+            self._loop.call_soon_threadsafe(self.arrivals.arrive, item)
         except RuntimeError:
             pass  # the loop is closed: nobody is listening any more
 
@@ -125,7 +102,7 @@ class _UpstreamCall:
             unbind_from_thread()
             # Given back before the end is told, so the caller's next call can take it.
             self._sessions.give(pooled)
-            self._deliver(_END)
+            self._deliver(END)
 
 
 def upstream_base_url(configured: str | None) -> str:
@@ -203,50 +180,14 @@ class DashScopeClient(ChatClient):
         )
         self.threads.submit(upstream.run)
         try:
-            async for chunk in self._chunks(upstream, shutdown):
+            async for chunk in chunks_of(upstream.arrivals, self.deadlines(), shutdown):
                 yield chunk
         finally:
             upstream.abort()
 
-    async def _chunks(
-        self, upstream: _UpstreamCall, shutdown: ShutdownSignal
-    ) -> AsyncIterator[LlmChunk]:
-        usage: Usage | None = None
-        deadlines = self.deadlines()
-        while True:
-            items = await upstream.take(deadlines, shutdown)
-            chunks: list[LlmChunk] = []
-            failure: UpstreamError | None = None
-            for item in items:
-                if item is _END:
-                    break
-                if isinstance(item, UpstreamError):
-                    failure = item
-                    break
-                assert isinstance(item, _Frame)
-                chunks += item.chunks
-                usage = item.usage or usage
-            # What arrived before a failure still reaches the client, then the failure.
-            for chunk in coalesced(chunks):
-                yield chunk
-            if failure is not None:
-                raise failure
-            if items[-1] is _END:
-                break
-        if usage is not None:
-            yield usage
 
-
-@dataclass(frozen=True)
-class _Frame:
-    """What one of the SDK's responses says: its text, and the usage so far."""
-
-    chunks: list[LlmChunk]
-    usage: Usage | None
-
-
-def _frame_of(response: Any) -> _Frame:
-    return _Frame(_chunks_of(response), _usage_of(response))
+def _frame_of(response: Any) -> Frame:
+    return Frame(_chunks_of(response), _usage_of(response))
 
 
 # What `requests` raises, by what it means for a model call.

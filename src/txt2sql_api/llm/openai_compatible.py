@@ -9,13 +9,16 @@ for longer, than the settings say.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from collections.abc import AsyncGenerator
 from typing import Any, Literal
 
+import aiohttp
 import httpx2
 import openai
+from openai import AsyncStream
 from openai.types.chat import ChatCompletionChunk
 
 from txt2sql_api.config import Settings
@@ -29,8 +32,13 @@ from txt2sql_api.llm.base import (
     Usage,
 )
 from txt2sql_api.llm.calls import (
+    END,
+    MAX_WAITING_FRAMES,
+    Arrivals,
     ChatClient,
+    Frame,
     HttpFailures,
+    chunks_of,
     classify_upstream_error,
     upstream_error_of,
 )
@@ -41,18 +49,20 @@ logger = logging.getLogger(__name__)
 ThinkingStyle = Literal["none", "dashscope", "vllm"]
 # Where the SDK sends calls without a base URL (nor OPENAI_BASE_URL).
 SDK_BASE_URL = "https://api.openai.com/v1"
-# Connections kept open between calls (as many as the DashScope client keeps sessions); there is
-# no ceiling on open ones: TXT2SQL_MAX_STREAMS is the ceiling, not a queue in the pool.
-KEPT_CONNECTIONS = 64
-
-# What httpx2 (the SDK's HTTP library) raises, by what it means for a model call.
-HTTPX2_FAILURES = HttpFailures(
-    tls=(ssl.SSLError,),
-    connect_timeout=(httpx2.ConnectTimeout, httpx2.PoolTimeout),
-    read_timeout=(httpx2.ReadTimeout, httpx2.WriteTimeout, openai.APITimeoutError),
-    broken_body=(httpx2.RemoteProtocolError, httpx2.ReadError),
-    connection=(httpx2.TransportError,),
+# What the SDK's HTTP under it raises, by what it means for a model call: the transport is
+# aiohttp's (the SDK's own `DefaultAioHttpClient`), whose exceptions the SDK's httpx2 wraps,
+# not always by their meaning (a refused connection becomes a ConnectTimeout), so the
+# originals are what is looked at.
+AIOHTTP_FAILURES = HttpFailures(
+    tls=(ssl.SSLError, aiohttp.ClientSSLError),
+    connect_timeout=(aiohttp.ConnectionTimeoutError,),
+    read_timeout=(aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError),
+    broken_body=(aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError),
+    connection=(aiohttp.ClientConnectionError, httpx2.TransportError),
 )
+# aiohttp's "no limit" on open connections: TXT2SQL_MAX_STREAMS is the ceiling, not a queue in
+# the pool (aiohttp's own default would make stream 101 wait for a connection).
+NO_CONNECTION_LIMIT = 0
 
 
 class OpenAIClient(ChatClient):
@@ -119,13 +129,15 @@ class OpenAIClient(ChatClient):
         if self._sdk is None:
             # The SDK's read timeout only backs up our deadlines, which come first.
             timeout = httpx2.Timeout(max(self.first_token_timeout, self.idle_timeout) + 5)
-            limits = httpx2.Limits(max_connections=None, max_keepalive_connections=KEPT_CONNECTIONS)
+            limits = httpx2.Limits(max_connections=NO_CONNECTION_LIMIT)
             self._sdk = openai.AsyncOpenAI(
                 api_key=self.api_key,
                 base_url=self.base_url,
                 max_retries=0,
                 timeout=timeout,
-                http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout),
+                # aiohttp, not httpx2's own transport: with httpx2's, a stream cost twice the
+                # CPU at 500 streams at once, and streams failed at 1,000 (bench/streams.py).
+                http_client=openai.DefaultAioHttpClient(limits=limits, timeout=timeout),
             )
         return self._sdk
 
@@ -154,33 +166,43 @@ class OpenAIClient(ChatClient):
             )
         except openai.OpenAIError as exc:
             raise self._error_of(exc) from exc
-        usage: Usage | None = None
+        # Read by a task of its own into `arrivals`, so that frames that arrived while the
+        # event loop was behind go out together, as the DashScope client's do.
+        room = asyncio.Semaphore(MAX_WAITING_FRAMES)
+
+        def make_room(taken: int) -> None:
+            for _ in range(taken):
+                room.release()
+
+        arrivals = Arrivals(taken=make_room)
+        reader = asyncio.create_task(self._read(stream, arrivals, room))
         try:
-            chunks = stream.__aiter__()
-            while True:
-                try:
-                    chunk = await deadlines.wait(anext(chunks), shutdown)
-                except StopAsyncIteration:
-                    break
-                deadlines.got_item()
-                for piece in _pieces_of(chunk):
-                    yield piece
-                usage = _usage_of(chunk) or usage
-        except Exception as exc:  # every failure, whatever its type, ends the stream as an error
-            raise self._error_of(exc) from exc
+            async for chunk in chunks_of(arrivals, deadlines, shutdown):
+                yield chunk
         finally:
+            reader.cancel()
             # Now, not when the SDK's iterator is collected: a consumer that stops early (the
             # client hung up) must close the connection, so that the server stops generating
             # tokens we would pay for.
             await stream.close()
-        if usage is not None:
-            yield usage
+
+    async def _read(
+        self, stream: AsyncStream[ChatCompletionChunk], arrivals: Arrivals, room: asyncio.Semaphore
+    ) -> None:
+        try:
+            async for chunk in stream:
+                # Backpressure: while the client does not take events, at most this many frames
+                # wait; then reading stops and TCP slows the server down.
+                await room.acquire()
+                arrivals.arrive(Frame(_pieces_of(chunk), _usage_of(chunk)))
+        except Exception as exc:  # every failure, whatever its type, ends the stream as an error
+            arrivals.arrive(self._error_of(exc))
+        finally:
+            arrivals.arrive(END)
 
     def _error_of(self, exc: Exception) -> UpstreamError:
-        if isinstance(exc, UpstreamError):  # a deadline, or the shutdown
-            return exc
         if isinstance(exc, openai.APIConnectionError) or not isinstance(exc, openai.APIError):
-            return upstream_error_of(exc, HTTPX2_FAILURES)
+            return upstream_error_of(exc, AIOHTTP_FAILURES)
         body = exc.body if isinstance(exc.body, dict) else {}
         code = exc.code if exc.code and not exc.code.isdigit() else exc.type
         if isinstance(exc, openai.APIStatusError):
