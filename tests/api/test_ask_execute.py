@@ -28,7 +28,7 @@ async def test_execute_streams_rows_after_the_sql(
     assert order.index("sql") < order.index("rows")
     assert order[-1] == "done"
     (rows,) = of(events, "rows")
-    assert {"name": "zdmc", "type": "varchar"} in rows["columns"]
+    assert {"name": "zdmc", "type": "varchar", "scale": None} in rows["columns"]
     zdmc = [c["name"] for c in rows["columns"]].index("zdmc")
     assert [row[zdmc] for row in rows["rows"]] == ["沈塘桥"]
     assert rows["final"] is True and rows["truncated"] is False and rows["row_count"] == 1

@@ -637,3 +637,25 @@ def test_a_corrected_sql_goes_to_the_feedback_endpoint(
     ]
     ARTIFACTS.mkdir(exist_ok=True)
     page.save_screenshot(str(ARTIFACTS / "page-feedback.png"))
+
+
+def test_numbers_keep_their_scale_and_timestamps_read_in_the_browsers_zone(
+    page: WebDriver, standin: DashScopeStandIn
+) -> None:
+    sql = (
+        "SELECT xlmc, xlcd, TIMESTAMPTZ '2024-01-01 00:00:00+00' AS t FROM xlxx WHERE xlbh = 'L01'"
+    )
+    standin.push(Script(content=f"```sql\n{sql}\n```\n"))
+    page.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "Asia/Tokyo"})
+    try:
+        ask(page, "1号线的长度")
+        wait(page, lambda d: text(d, "status") == "Done.")
+        ((name, length, moment),) = table_rows(page)
+    finally:
+        page.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": ""})
+    assert (name, length) == ("1号线", "48.50")  # numeric(6, 2): sent as 48.5
+    assert "2024" in moment and "9:00:00" in moment and "GMT+9" in moment
+    cells = page.find_elements(By.CSS_SELECTOR, "#rows tbody td")
+    assert [c.get_attribute("class") for c in cells] == ["", "num", ""]
+    headers = page.find_elements(By.CSS_SELECTOR, "#rows thead th")
+    assert [h.get_attribute("class") for h in headers] == ["", "num", ""]

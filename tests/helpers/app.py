@@ -51,6 +51,10 @@ def demo_server_env(database_url: str, standin: DashScopeStandIn) -> dict[str, s
         "DASHSCOPE_API_KEY": TEST_API_KEY,
         "DASHSCOPE_HTTP_BASE_URL": standin.base_url,
         "TXT2SQL_REUSE_EXAMPLES": "false",
+        # One server serves a whole module of browser tests, each page load several calls:
+        # the default quota would refuse the later tests (the quota tests set their own).
+        "TXT2SQL_RATE_LIMIT_PER_MINUTE": "6000",
+        "TXT2SQL_RATE_LIMIT_BURST": "1000",
     }
 
 

@@ -8,6 +8,7 @@ import time
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -79,6 +80,23 @@ SELECT 1.5::numeric AS exact, 0.1::numeric AS tenth, 12345678901234567890.5::num
        '{"k": [1, 2]}'::jsonb AS j, int4range(1, 5) AS r, '10.0.0.1/32'::inet AS ip,
        ROW(1, 'x') AS rec, true AS flag, NULL::text AS nothing, 9007199254740993 AS huge
 """
+
+
+async def test_numeric_columns_say_their_scale_which_json_numbers_lose(pool: asyncpg.Pool) -> None:
+    sql = (
+        "SELECT xlcd, xlcd::float8 AS f, 1.5::numeric(10, 3) AS n, 7::numeric AS whole "
+        "FROM xlxx ORDER BY xlbh"
+    )
+    for limits in (LIMITS, replace(LIMITS, batch_rows=1)):
+        events = await collect(pool, sql, limits)
+        columns = events[0].columns or []
+        assert [(c.type, c.scale) for c in columns] == [
+            ("numeric", 2),
+            ("float8", None),
+            ("numeric", 3),
+            ("numeric", 0),
+        ]
+        assert events[0].rows[0][0] == 48.5  # still a JSON number, its scale told apart
 
 
 async def test_every_kind_of_value_becomes_json(pool: asyncpg.Pool) -> None:

@@ -24,3 +24,8 @@ class Refused(Exception):
 class ResultColumn(BaseModel):
     name: str
     type: str = Field(description="PostgreSQL type name, e.g. int4, numeric, timestamptz, _text.")
+    scale: int | None = Field(
+        default=None,
+        description="`numeric`: the most digits after the point among the first batch's values "
+        "(2 for a numeric(10,2)), so that 199.5 can be shown as 199.50.",
+    )

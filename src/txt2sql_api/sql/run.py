@@ -4,8 +4,9 @@ a cursor so that a huge result costs no more memory than the row cap."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -30,6 +31,8 @@ class RowBatch:
     final: bool = False
     truncated: bool = False
     columns: list[ResultColumn] | None = field(default=None)
+    # Of the first batch: each numeric column's most digits after the point, by position.
+    scales: dict[int, int] = field(default_factory=dict)
 
 
 # What the service pulls over the wire is bounded inside the SQL, whatever the rows' width:
@@ -70,7 +73,7 @@ async def run_query(
             first = True
             async for batch in _batches(cursor, limits, deadline):
                 if first:
-                    batch.columns, first = columns, False
+                    batch.columns, first = _with_scales(columns, batch.scales), False
                 yield batch
         except asyncpg.PostgresError as exc:
             raise failure_of(exc) from exc
@@ -94,11 +97,14 @@ async def _batches(
     batch: list[list[object]] = []
     sent = size = 0
     truncated = False
+    scales: dict[int, int] = {}
     async for values, running in _records(cursor, limits, deadline):
         if values is None or running > limits.max_bytes:
             truncated = True  # a row too wide, or the SQL-side byte cap reached
         if values is None:
             break
+        if sent == 0:
+            _note_scales(values, scales)
         row = [json_safe(value) for value in values]
         size += len(json.dumps(row, ensure_ascii=False))
         if sent + len(batch) >= limits.max_rows or size > limits.max_bytes:
@@ -106,7 +112,28 @@ async def _batches(
             break
         batch.append(row)
         if len(batch) == limits.batch_rows:
+            first = sent == 0
             sent += len(batch)
-            yield RowBatch(rows=batch, row_count=sent)
+            yield RowBatch(rows=batch, row_count=sent, scales=scales if first else {})
             batch = []
-    yield RowBatch(rows=batch, row_count=sent + len(batch), final=True, truncated=truncated)
+    final = RowBatch(rows=batch, row_count=sent + len(batch), final=True, truncated=truncated)
+    if sent == 0:
+        final.scales = scales
+    yield final
+
+
+def _note_scales(values: Sequence[object], scales: dict[int, int]) -> None:
+    """JSON numbers lose a numeric's trailing zeros; its Decimal still has them (asyncpg reads
+    the text PostgreSQL sends, which a numeric(10,2) pads to 2 places)."""
+    for index, value in enumerate(values):
+        if isinstance(value, Decimal) and value.is_finite():
+            exponent = value.as_tuple().exponent
+            if isinstance(exponent, int):
+                scales[index] = max(scales.get(index, 0), -exponent)
+
+
+def _with_scales(columns: list[ResultColumn], scales: dict[int, int]) -> list[ResultColumn]:
+    return [
+        column.model_copy(update={"scale": scales[i]}) if i in scales else column
+        for i, column in enumerate(columns)
+    ]

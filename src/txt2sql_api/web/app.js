@@ -66,7 +66,25 @@ function addError(text) {
   show("errors");
 }
 
-function cell(value) {
+// PostgreSQL's number types: their cells and headers are right-aligned.
+const NUMBER_TYPES = new Set(["int2", "int4", "int8", "numeric", "float4", "float8", "money", "oid"]);
+
+// A value as its column's type shows it: a numeric keeps its scale (199.50, which JSON sends as
+// 199.5), a timestamptz reads in the browser's time zone, with the zone.
+function shownValue(value, column) {
+  if (typeof value === "number" && column?.scale != null && column.scale <= 100) {
+    return value.toFixed(column.scale);
+  }
+  if (typeof value === "string" && column?.type === "timestamptz") {
+    const moment = new Date(value);
+    if (!Number.isNaN(moment.getTime())) {
+      return moment.toLocaleString(undefined, { timeZoneName: "short" });
+    }
+  }
+  return String(value);
+}
+
+function cell(value, column) {
   const td = document.createElement("td");
   if (value === null) {
     td.className = "null";
@@ -74,14 +92,12 @@ function cell(value) {
   } else if (typeof value === "object") {
     td.textContent = JSON.stringify(value);
   } else {
-    if (typeof value === "number") td.className = "num";
-    td.textContent = String(value);
+    if (typeof value === "number" || NUMBER_TYPES.has(column?.type)) td.className = "num";
+    td.textContent = shownValue(value, column);
+    if (td.textContent !== String(value)) td.title = String(value);
   }
   return td;
 }
-
-// PostgreSQL's number types: their cells and headers are right-aligned.
-const NUMBER_TYPES = new Set(["int2", "int4", "int8", "numeric", "float4", "float8", "money", "oid"]);
 
 // ---- the result's chart, CSV and PNG ----------------------------------------------------------
 
@@ -237,7 +253,7 @@ const view = {
     for (const values of event.rows) {
       result.rows.push(values);
       const tr = body.insertRow();
-      tr.append(...values.map(cell));
+      tr.append(...values.map((value, index) => cell(value, result.columns[index])));
     }
     let count = `${event.row_count} row${event.row_count === 1 ? "" : "s"}`;
     if (event.final && event.truncated) count += " (more rows were cut off by the row limits)";
