@@ -98,6 +98,8 @@ def test_a_client_that_hangs_up_closes_the_upstream_stream_within_a_second(
         "TXT2SQL_PROVIDER": "openai",
         "OPENAI_BASE_URL": openai_standin.base_url,
         "OPENAI_API_KEY": TEST_API_KEY,
+        # The demo question is a verified one: without this no model would be called.
+        "TXT2SQL_REUSE_EXAMPLES": "false",
     }
     with serve_process(env) as (base_url, _):
         for count in (1, 2, 3):
