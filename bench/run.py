@@ -1,4 +1,5 @@
-"""Runs the benchmarks and writes their figures: `python -m bench.run [--streams 1,100]`;
+"""Runs the benchmarks and writes their figures: `python -m bench.run [--streams 1,100]
+[--provider dashscope|openai]` (both by default, side by side);
 `python -m bench.run seed [--streams 1,100]` for the same streams against the seed's approach,
 `python -m bench.run floor [--streams 1,100]` against the floor of our stack,
 `python -m bench.run compare` for the last three side by side,
@@ -47,6 +48,11 @@ def main() -> None:
     )
     parser.add_argument("--first-token", type=float, default=0.2, help="upstream's own TTFT, s")
     parser.add_argument("--gap", type=float, default=0.1, help="upstream's gap between chunks, s")
+    parser.add_argument(
+        "--provider",
+        choices=streams.PROVIDERS,
+        help="streams: only this provider's (default: both, in the same run)",
+    )
     args = parser.parse_args()
     if args.which == "schema":
         write("schema", schema.run(), schema.markdown)
@@ -73,7 +79,17 @@ def main() -> None:
         write("cancel", cancel.report(cancel.run(levels, upstream), upstream), cancel.markdown)
         return
     levels = _levels(args.streams or STREAMS_LEVELS)
-    write("streams", streams.report(streams.run(levels, upstream), upstream), streams.markdown)
+    runs = {}
+    for provider in [args.provider] if args.provider else streams.PROVIDERS:
+        result = streams.report(streams.run_provider(levels, upstream, provider), upstream)
+        # streams.json: DashScope's, the one `compare` sets against the seed and the floor.
+        name = "streams" if provider == "dashscope" else f"streams-{provider}"
+        if args.gap != parser.get_default("gap"):
+            name += f"-gap{args.gap:g}"
+        write(name, result, streams.markdown)
+        runs[provider] = result
+    if len(runs) > 1:
+        print(streams.side_by_side(runs, streams.PROVIDER_COLUMNS))
 
 
 def _levels(text: str) -> list[int]:

@@ -1,10 +1,12 @@
 """Time to first event and stream health under concurrency, against a real `serve` process.
 
-Three processes: the DashScope stand-in (scripted time to first token and chunk gap), the
+Three processes: a stand-in upstream (scripted time to first token and chunk gap), the
 service (`txt2sql-api serve` on the demo database), and this one driving N concurrent streams.
 The stand-in's own delays are subtracted, so the figures are the service's overhead.
 `run` takes the server as a parameter: bench/baselines.py drives the seed's approach and the
-floor of our stack the same way.
+floor of our stack the same way. The provider is DashScope's (its SDK in a thread per stream)
+or an OpenAI-compatible server's (the openai SDK on the event loop), each with its own stand-in,
+which sends the same frames at the same pace.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
@@ -43,6 +48,8 @@ ANSWER = (
 )
 CHUNK = 8  # characters per upstream frame, as in the seed's measurement
 MIN_SAMPLES = 20
+Provider = Literal["dashscope", "openai"]
+PROVIDERS: tuple[Provider, ...] = ("dashscope", "openai")
 
 
 @dataclass
@@ -74,20 +81,30 @@ class Level:
     server_rss_mb: float
     server_threads: int
     server_cpu_s: float
+    # The server's CPU time over the level's streams (several rounds at small levels).
+    server_cpu_per_stream_ms: float
     driver_cpu_s: float
 
 
 @contextmanager
-def standin_process(upstream: Upstream, answer: str = ANSWER) -> Iterator[str]:
-    """The stand-in as a process, answering every call with `answer` at the upstream's pace;
-    yields its API base URL."""
+def standin_process(
+    upstream: Upstream, answer: str = ANSWER, provider: Provider = "dashscope"
+) -> Iterator[str]:
+    """The provider's stand-in as a process, answering every call with `answer` at the
+    upstream's pace; yields its API base URL."""
     port = free_port()
-    # No scripted questions: every call gets the default set below.
-    argv = [CLI, "standin", "--port", str(port), "--api-key", API_KEY, "--answers", os.devnull]
+    if provider == "openai":
+        argv = [sys.executable, "-m", "tests.helpers.standin.openai_server"]
+        api_path = "/v1"
+    else:
+        # No scripted questions: every call gets the default set below.
+        argv = [CLI, "standin", "--answers", os.devnull]
+        api_path = "/api/v1"
+    argv += ["--port", str(port), "--api-key", API_KEY]
     with logged_process(
         argv, os.environ, lambda: listening(port), "stand-in", startup_timeout=10, cwd=ROOT
     ):
-        upstream_url = f"http://127.0.0.1:{port}/api/v1"
+        upstream_url = f"http://127.0.0.1:{port}{api_path}"
         script = {
             "content": answer,
             "chunk_size": CHUNK,
@@ -100,8 +117,8 @@ def standin_process(upstream: Upstream, answer: str = ANSWER) -> Iterator[str]:
 
 
 def control_url_of(upstream_url: str) -> str:
-    """The stand-in's control API beside its DashScope API."""
-    return upstream_url.replace("/api/v1", "/_standin")
+    """The stand-in's control API beside its provider's API."""
+    return urlsplit(upstream_url)._replace(path="/_standin").geturl()
 
 
 @dataclass
@@ -194,6 +211,7 @@ async def run_level(
     firsts = [r.first_s - upstream.first_token_s for r in good] or [float("nan")]
     totals = [r.total_s for r in good] or [float("nan")]
     calls = await upstream_call_delays(results, control_url)
+    server_cpu = sampler.cpu_seconds()
     return Level(
         streams=streams,
         first_event_p50_ms=round(percentile(firsts, 50) * 1000, 1),
@@ -205,7 +223,8 @@ async def run_level(
         failures=len(results) - len(good),
         server_rss_mb=round(sampler.rss / 2**20, 1),
         server_threads=sampler.threads,
-        server_cpu_s=round(sampler.cpu_seconds(), 2),
+        server_cpu_s=round(server_cpu, 2),
+        server_cpu_per_stream_ms=round(server_cpu / len(results) * 1000, 2),
         driver_cpu_s=round(_own_cpu_seconds() - driver_cpu, 2),
     )
 
@@ -216,28 +235,45 @@ Server = Callable[[str, int], AbstractContextManager[tuple[str, int]]]
 
 
 @contextmanager
-def service_process(upstream_url: str, most: int) -> Iterator[tuple[str, int]]:
-    """Our service: `txt2sql-api serve` on a throwaway demo database, its quotas above `most`."""
+def service_process(
+    upstream_url: str, most: int, provider: Provider = "dashscope"
+) -> Iterator[tuple[str, int]]:
+    """Our service: `txt2sql-api serve` on a throwaway demo database, its quotas above `most`,
+    its model calls going to the provider's stand-in."""
     with admin_dsn() as admin:
         databases = Databases(admin)
         database_url = asyncio.run(new_demo_database(databases))
         try:
-            env = {
-                "DATABASE_URL": database_url,
-                "DASHSCOPE_API_KEY": API_KEY,
-                "DASHSCOPE_HTTP_BASE_URL": upstream_url,
-                "TXT2SQL_MAX_STREAMS": str(most + 100),
-                # The driver is one open-mode caller: its quotas must not be what is measured.
-                "TXT2SQL_MAX_STREAMS_PER_KEY": str(most + 100),
-                "TXT2SQL_RATE_LIMIT_PER_MINUTE": "1000000",
-                "TXT2SQL_RATE_LIMIT_BURST": str(10 * most),
-                "TXT2SQL_DB_POOL_MAX": "20",
-                "TXT2SQL_LOG_LEVEL": "WARNING",
-            }
+            env = service_env(database_url, upstream_url, most, provider)
             with serve_process(env) as (base_url, process):
                 yield base_url, process.pid
         finally:
             asyncio.run(databases.drop_all())
+
+
+def service_env(
+    database_url: str, upstream_url: str, most: int, provider: Provider
+) -> dict[str, str]:
+    """The service's environment for up to `most` streams from the driver."""
+    if provider == "openai":
+        model = {
+            "TXT2SQL_PROVIDER": "openai",
+            "OPENAI_API_KEY": API_KEY,
+            "OPENAI_BASE_URL": upstream_url,
+        }
+    else:
+        model = {"DASHSCOPE_API_KEY": API_KEY, "DASHSCOPE_HTTP_BASE_URL": upstream_url}
+    return {
+        "DATABASE_URL": database_url,
+        **model,
+        "TXT2SQL_MAX_STREAMS": str(most + 100),
+        # The driver is one open-mode caller: its quotas must not be what is measured.
+        "TXT2SQL_MAX_STREAMS_PER_KEY": str(most + 100),
+        "TXT2SQL_RATE_LIMIT_PER_MINUTE": "1000000",
+        "TXT2SQL_RATE_LIMIT_BURST": str(10 * most),
+        "TXT2SQL_DB_POOL_MAX": "20",
+        "TXT2SQL_LOG_LEVEL": "WARNING",
+    }
 
 
 @dataclass
@@ -248,37 +284,79 @@ class Run:
     direct_first_frame_ms: float
 
 
-def run(levels: list[int], upstream: Upstream, server: Server = service_process) -> Run:
-    with standin_process(upstream) as upstream_url, server(upstream_url, max(levels)) as live:
+def run(
+    levels: list[int],
+    upstream: Upstream,
+    server: Server = service_process,
+    provider: Provider = "dashscope",
+) -> Run:
+    with (
+        standin_process(upstream, provider=provider) as upstream_url,
+        server(upstream_url, max(levels)) as live,
+    ):
         base_url, pid = live
         control_url = control_url_of(upstream_url)
         # One warm-up stream: ours loads its schema snapshot and example index lazily.
         uvloop.run(run_level(base_url, pid, control_url, 1, upstream))
         measured = [uvloop.run(run_level(base_url, pid, control_url, n, upstream)) for n in levels]
-        return Run(measured, direct_first_frame_ms(upstream_url, upstream))
+        return Run(measured, direct_first_frame_ms(upstream_url, upstream, provider))
 
 
-def direct_first_frame_ms(upstream_url: str, upstream: Upstream, calls: int = MIN_SAMPLES) -> float:
-    """p50 of the SDK's own first frame, calling the stand-in directly (no service between),
-    one call at a time, minus the scripted first-token delay."""
+def run_provider(levels: list[int], upstream: Upstream, provider: Provider) -> Run:
+    """Our service on the provider's stand-in."""
+    return run(levels, upstream, partial(service_process, provider=provider), provider)
+
+
+def _sdk_call(provider: Provider, upstream_url: str) -> Callable[[], Iterator[Any]]:
+    """A streamed call of the provider's own SDK to the stand-in, as its iterator of frames."""
+    messages: Any = [{"role": "user", "content": QUESTION}]
+    if provider == "openai":
+        import openai
+
+        client = openai.OpenAI(api_key=API_KEY, base_url=upstream_url, max_retries=0)
+        return lambda: iter(
+            client.chat.completions.create(
+                model="qwen-plus",
+                messages=messages,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        )
     import dashscope
 
     dashscope.base_http_api_url = upstream_url
-    firsts = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        responses = dashscope.Generation.call(
+    return lambda: iter(
+        dashscope.Generation.call(
             model="qwen-plus",
-            messages=[{"role": "user", "content": QUESTION}],
+            messages=messages,
             api_key=API_KEY,
             stream=True,
             incremental_output=True,
             result_format="message",
         )
-        next(iter(responses))
-        firsts.append(time.perf_counter() - start - upstream.first_token_s)
-        for _ in responses:  # the rest of the answer, so the stand-in ends the call
-            pass
+    )
+
+
+def _first_frame_s(call: Callable[[], Iterator[Any]]) -> float:
+    start = time.perf_counter()
+    frames = call()
+    next(frames)
+    first = time.perf_counter() - start
+    for _ in frames:  # the rest of the answer, so the stand-in ends the call
+        pass
+    return first
+
+
+def direct_first_frame_ms(
+    upstream_url: str,
+    upstream: Upstream,
+    provider: Provider = "dashscope",
+    calls: int = MIN_SAMPLES,
+) -> float:
+    """p50 of the SDK's own first frame, calling the stand-in directly (no service between),
+    one call at a time, minus the scripted first-token delay."""
+    call = _sdk_call(provider, upstream_url)
+    firsts = [_first_frame_s(call) - upstream.first_token_s for _ in range(calls)]
     return round(statistics.median(firsts) * 1000, 1)
 
 
@@ -294,15 +372,16 @@ def markdown(result: dict[str, Any]) -> str:
     rows = [
         "| streams | first event p50 (ms) | p99 (ms) | upstream call p50 (ms) | p99 (ms) "
         "| total p50 (s) | upstream total (s) "
-        "| failures | server RSS (MB) | threads | server CPU (s) | driver CPU (s) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| failures | server RSS (MB) | threads | server CPU (s) | per stream (ms) "
+        "| driver CPU (s) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in result["levels"]:
         rows.append(
             "| {streams} | {first_event_p50_ms} | {first_event_p99_ms} | {upstream_call_p50_ms} "
             "| {upstream_call_p99_ms} | {total_p50_s} "
             "| {upstream_total_s} | {failures} | {server_rss_mb} | {server_threads} "
-            "| {server_cpu_s} | {driver_cpu_s} |".format(**level)
+            "| {server_cpu_s} | {server_cpu_per_stream_ms} | {driver_cpu_s} |".format(**level)
         )
     rows.append(
         f"\nThe upstream's own first frame, called directly by the SDK, one call at a time: "
@@ -311,16 +390,28 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def side_by_side(results: dict[str, dict[str, Any]]) -> str:
-    """One table of several servers' runs (name → `report`), level by level: first event p50 /
-    p99 (ms), server CPU (s), server RSS (MB), failures; the levels all of them ran."""
+SERVER_COLUMNS = [
+    ("first event p50 / p99 (ms)", "{first_event_p50_ms} / {first_event_p99_ms}"),
+    ("server CPU (s)", "{server_cpu_s}"),
+    ("server RSS (MB)", "{server_rss_mb}"),
+    ("failures", "{failures}"),
+]
+# The providers compared: the same figures, and per stream what a thread per stream costs.
+PROVIDER_COLUMNS = [
+    SERVER_COLUMNS[0],
+    ("server CPU per stream (ms)", "{server_cpu_per_stream_ms}"),
+    ("threads", "{server_threads}"),
+    *SERVER_COLUMNS[2:],
+]
+
+
+def side_by_side(
+    results: dict[str, dict[str, Any]], columns: list[tuple[str, str]] = SERVER_COLUMNS
+) -> str:
+    """One table of several servers' runs (name → `report`), level by level: by default first
+    event p50 / p99 (ms), server CPU (s), server RSS (MB), failures; the levels all of them
+    ran."""
     names = list(results)
-    columns = [
-        ("first event p50 / p99 (ms)", "{first_event_p50_ms} / {first_event_p99_ms}"),
-        ("server CPU (s)", "{server_cpu_s}"),
-        ("server RSS (MB)", "{server_rss_mb}"),
-        ("failures", "{failures}"),
-    ]
     header = ["streams"] + [f"{name}: {title}" for title, _ in columns for name in names]
     rows = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
     by_name = {name: {lv["streams"]: lv for lv in r["levels"]} for name, r in results.items()}
