@@ -267,6 +267,9 @@ def service_env(
         "DATABASE_URL": database_url,
         **model,
         "TXT2SQL_MAX_STREAMS": str(most + 100),
+        # The driver asks a demo question: a verified one, which reuse would answer without
+        # the model call being measured.
+        "TXT2SQL_REUSE_EXAMPLES": "false",
         # The driver is one open-mode caller: its quotas must not be what is measured.
         "TXT2SQL_MAX_STREAMS_PER_KEY": str(most + 100),
         "TXT2SQL_RATE_LIMIT_PER_MINUTE": "1000000",
