@@ -22,22 +22,22 @@ import asyncpg
 from bench.figures import ms, percentiles, table
 from tests.helpers.catalog import noisy_database
 from tests.helpers.pg import Databases, admin_dsn
-from tests.helpers.quality import SCHEMAS
 from tests.helpers.schema_quality import (
     Linked,
     Score,
     catalog_cases,
+    database_with,
     demo_cases,
-    glossary_of,
     glossary_terms,
     linked_schema,
+    quality_sets,
     score_linked,
 )
 from tests.schema.test_recall import SHOP
 from txt2sql_api.answer.dates import resolve_dates
 from txt2sql_api.answer.prompt import build_messages
 from txt2sql_api.config import Settings
-from txt2sql_api.demo.loader import demo_examples, demo_glossary, load_demo
+from txt2sql_api.demo.loader import demo_glossary, load_demo
 from txt2sql_api.llm.qwen_tokens import count_tokens, load_tokenizer
 from txt2sql_api.schema.cache import SchemaCache, SchemaSource
 from txt2sql_api.schema.pruning import SchemaBudget, TableIndex
@@ -177,22 +177,8 @@ async def _run(admin: str) -> dict[str, Any]:
 async def _quality_sets(databases: Databases) -> dict[str, Linked]:
     demo = await databases.create()
     await load_demo(demo)
-    sets = {"demo": await linked_schema(demo, demo_examples(), demo_glossary())}
-    for schema in SCHEMAS:
-        url = await databases.create()
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute(schema.ddl)
-        finally:
-            await conn.close()
-        pairs = [(q.question, q.sql) for q in schema.questions]
-        sets[schema.name] = await linked_schema(url, pairs, glossary_of(schema))
-    shop = await databases.create()
-    conn = await asyncpg.connect(shop)
-    try:
-        await conn.execute(SHOP)
-    finally:
-        await conn.close()
+    sets = await quality_sets(demo, databases)
+    shop = await database_with(databases, SHOP)
     sets["shop (kh, sp, dd)"] = await linked_schema(shop, SHOP_QUESTIONS, [])
     return sets
 

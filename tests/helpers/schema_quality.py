@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from tests.helpers.quality import QualitySchema, gold_columns, gold_tables
-from txt2sql_api.demo.loader import demo_examples
+from tests.helpers.pg import Databases
+from tests.helpers.quality import SCHEMAS, QualitySchema, gold_columns, gold_tables
+from txt2sql_api.demo.loader import demo_examples, demo_glossary
 from txt2sql_api.glossary.index import Terms
 from txt2sql_api.glossary.store import GlossaryIn, GlossaryTerm
 from txt2sql_api.schema.cache import SchemaSource
@@ -157,3 +158,24 @@ def score_linked(linked: Linked, budget: SchemaBudget) -> Score:
         hints = [found.hint() for found in linked.terms.find(case.question)]
         result.add(case, linked.index.select(case.question, budget, hints=hints))
     return result
+
+
+async def database_with(databases: Databases, ddl: str) -> str:
+    """A throwaway database holding `ddl`."""
+    url = await databases.create()
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(ddl)
+    finally:
+        await conn.close()
+    return url
+
+
+async def quality_sets(demo_url: str, databases: Databases) -> dict[str, Linked]:
+    """The demo (at `demo_url`) and each generated schema of the quality set, linked."""
+    sets = {"demo": await linked_schema(demo_url, demo_examples(), demo_glossary())}
+    for schema in SCHEMAS:
+        url = await database_with(databases, schema.ddl)
+        pairs = [(q.question, q.sql) for q in schema.questions]
+        sets[schema.name] = await linked_schema(url, pairs, glossary_of(schema))
+    return sets

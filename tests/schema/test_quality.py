@@ -5,19 +5,15 @@ model must be shown what the question needs, whether the schema fits the budget 
 
 from __future__ import annotations
 
-import asyncpg
 import pytest
 
 from tests.helpers.pg import Databases
-from tests.helpers.quality import SCHEMAS
 from tests.helpers.schema_quality import (
     Linked,
     Score,
-    glossary_of,
-    linked_schema,
+    quality_sets,
     score_linked,
 )
-from txt2sql_api.demo.loader import demo_examples, demo_glossary
 from txt2sql_api.schema.pruning import SchemaBudget
 
 BUDGET = SchemaBudget(4000, 10)
@@ -27,17 +23,7 @@ COLUMN_RECALL = 0.97
 
 @pytest.fixture(scope="module")
 async def linked(demo_db: str, databases: Databases) -> dict[str, Linked]:
-    out = {"demo": await linked_schema(demo_db, demo_examples(), demo_glossary())}
-    for schema in SCHEMAS:
-        url = await databases.create()
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute(schema.ddl)
-        finally:
-            await conn.close()
-        pairs = [(q.question, q.sql) for q in schema.questions]
-        out[schema.name] = await linked_schema(url, pairs, glossary_of(schema))
-    return out
+    return await quality_sets(demo_db, databases)
 
 
 def test_every_question_is_shown_the_tables_and_columns_it_needs(
