@@ -13,6 +13,7 @@ from httpx_sse import ServerSentEvent
 from tests.helpers.app import KEY, keyed, settings_for
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 from txt2sql_api.answer.events import (
+    AnswerEvent,
     ChartEvent,
     ContextEvent,
     DoneEvent,
@@ -73,6 +74,20 @@ async def test_async_client_yields_the_server_event_models(
     assert isinstance(chart, ChartEvent) and chart.mark == "number" and chart.y == ["zds"]
     thinking = "".join(e.delta for e in events if isinstance(e, ThinkingEvent))
     assert thinking.startswith("先想一想。")
+
+
+async def test_a_summary_arrives_as_answer_events_after_the_chart(
+    client: AsyncTxt2SqlClient, standin: DashScopeStandIn
+) -> None:
+    standin.push(Script(content=ANSWER), Script(content="4号线共有若干站。", chunk_size=2))
+    events = await collect(client, QUESTION, execute=True, summarize=True)
+    kinds = [type(event) for event in events]
+    after_chart = kinds[kinds.index(ChartEvent) + 1 :]
+    assert after_chart[0] is AnswerEvent and after_chart[-2:] == [UsageEvent, DoneEvent]
+    words = "".join(e.delta for e in events if isinstance(e, AnswerEvent))
+    assert words == "4号线共有若干站。"
+    usage = [e for e in events if isinstance(e, UsageEvent)]
+    assert [u.call for u in usage] == ["sql", "summary"]
 
 
 async def test_errors_during_the_stream_are_events(

@@ -2,7 +2,7 @@
 models of `txt2sql_api.answer.events`, the same classes the server sends:
 
     async with AsyncTxt2SqlClient("http://127.0.0.1:8000", api_key=key) as client:
-        async with client.ask("沈塘桥地铁站的信息", execute=True) as events:
+        async with client.ask("沈塘桥地铁站的信息", execute=True, summarize=True) as events:
             async for event in events:
                 ...
 
@@ -76,8 +76,12 @@ def _headers(api_key: str | None, headers: Mapping[str, str] | None) -> dict[str
     return given
 
 
-def _body(question: str, execute: bool, conversation_id: str | None) -> dict[str, Any]:
+def _body(
+    question: str, execute: bool, summarize: bool, conversation_id: str | None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"question": question, "execute": execute}
+    if summarize:
+        body["summarize"] = True
     if conversation_id is not None:
         body["conversation_id"] = conversation_id
     return body
@@ -102,11 +106,16 @@ class AsyncTxt2SqlClient:
 
     @asynccontextmanager
     async def ask(
-        self, question: str, *, execute: bool = False, conversation_id: str | None = None
+        self,
+        question: str,
+        *,
+        execute: bool = False,
+        summarize: bool = False,
+        conversation_id: str | None = None,
     ) -> AsyncIterator[AsyncIterator[StreamEvent]]:
         """The answer's events, ending with `done` (whose `conversation_id` continues the
         conversation); raises `AskError` when no stream starts."""
-        body = _body(question, execute, conversation_id)
+        body = _body(question, execute, summarize, conversation_id)
         async with aconnect_sse(self._http, "POST", "/v1/ask", json=body) as source:
             if not source.response.is_success:
                 await source.response.aread()
@@ -153,11 +162,16 @@ class Txt2SqlClient:
 
     @contextmanager
     def ask(
-        self, question: str, *, execute: bool = False, conversation_id: str | None = None
+        self,
+        question: str,
+        *,
+        execute: bool = False,
+        summarize: bool = False,
+        conversation_id: str | None = None,
     ) -> Iterator[Iterator[StreamEvent]]:
         """The answer's events, ending with `done` (whose `conversation_id` continues the
         conversation); raises `AskError` when no stream starts."""
-        body = _body(question, execute, conversation_id)
+        body = _body(question, execute, summarize, conversation_id)
         with connect_sse(self._http, "POST", "/v1/ask", json=body) as source:
             if not source.response.is_success:
                 source.response.read()

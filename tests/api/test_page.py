@@ -156,12 +156,13 @@ def text(driver: WebDriver, element_id: str) -> str:
     return value
 
 
-def ask(driver: WebDriver, question: str, *, execute: bool = True) -> None:
+def ask(driver: WebDriver, question: str, *, execute: bool = True, summarize: bool = False) -> None:
     box = driver.find_element(By.ID, "question")
     box.clear()
     box.send_keys(question)
-    if driver.find_element(By.ID, "execute").is_selected() != execute:
-        driver.find_element(By.ID, "execute").click()
+    for box_id, wanted in (("execute", execute), ("summarize", summarize)):
+        if driver.find_element(By.ID, box_id).is_selected() != wanted:
+            driver.find_element(By.ID, box_id).click()
     driver.find_element(By.ID, "submit").click()
 
 
@@ -569,6 +570,35 @@ def test_a_ranking_draws_one_bar_per_row_and_downloads_as_csv_and_png(
     assert lines[1:-1] == [",".join(row) for row in rows] and lines[-1] == ""
     assert png_link["name"] == "chart.png"
     assert png_link["href"].startswith("data:image/png;base64,")
+
+
+def test_a_summary_shows_above_the_rows_and_the_usage_adds_both_calls(
+    page: WebDriver, standin: DashScopeStandIn
+) -> None:
+    summary = "4号线的站点最多。"
+    standin.push(
+        Script(
+            content=f"```sql\n{STATIONS_PER_LINE}\n```\n",
+            usage={"input_tokens": 100, "output_tokens": 20},
+        ),
+        Script(content=summary, chunk_size=2, usage={"input_tokens": 7, "output_tokens": 3}),
+    )
+    ask(page, "各线路站点数排名", summarize=True)
+    wait(page, lambda d: text(d, "status") == "Done.")
+    assert text(page, "answer") == summary and shown(page, "answer-box")
+    assert len(standin.requests) == 2
+    assert text(page, "usage").endswith("107 tokens in, 23 out")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.save_screenshot(str(ARTIFACTS / "page-summary.png"))
+
+
+def test_summarize_needs_the_sql_run(page: WebDriver) -> None:
+    execute = page.find_element(By.ID, "execute")
+    if execute.is_selected():
+        execute.click()
+    assert not page.find_element(By.ID, "summarize").is_enabled()
+    execute.click()
+    assert page.find_element(By.ID, "summarize").is_enabled()
 
 
 def test_a_time_series_draws_a_line(page: WebDriver, standin: DashScopeStandIn) -> None:

@@ -129,8 +129,20 @@ class ChartEvent(StreamEvent):
     attempt: int = _ATTEMPT
 
 
+class AnswerEvent(StreamEvent):
+    """The next piece of a short answer in words, written from the rows by a second model call
+    (`summarize`), after the last `rows` batch and its `chart`."""
+
+    event_name: ClassVar[str] = "answer"
+    delta: str
+    attempt: int = _ATTEMPT
+
+
 class UsageEvent(StreamEvent):
     event_name: ClassVar[str] = "usage"
+    call: Literal["sql", "summary"] = Field(
+        default="sql", description="`summary`: the call that wrote the `answer` events."
+    )
     input_tokens: int
     output_tokens: int
     total_tokens: int
@@ -171,6 +183,7 @@ EVENT_TYPES: tuple[type[StreamEvent], ...] = (
     SqlEvent,
     RowsEvent,
     ChartEvent,
+    AnswerEvent,
     ClarifyEvent,
     UsageEvent,
     ErrorEvent,

@@ -10,11 +10,13 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from txt2sql_api.answer.charts import ChartRows, choose_chart
 from txt2sql_api.answer.dates import DateRange, render_dates, resolve_dates
 from txt2sql_api.answer.events import (
+    AnswerEvent,
     ClarifyEvent,
     ContextDate,
     ContextEvent,
@@ -32,6 +34,7 @@ from txt2sql_api.answer.events import (
 from txt2sql_api.answer.fence_parser import ClarifyBlock, SqlBlock, SqlStreamParser
 from txt2sql_api.answer.prompt import build_messages, render_glossary, repair_messages
 from txt2sql_api.answer.reuse import ReusePolicy, reuse_note
+from txt2sql_api.answer.summary import summary_messages
 from txt2sql_api.background import off_loop
 from txt2sql_api.conversations.history import History
 from txt2sql_api.db.pool import DATABASE_ERRORS, ServicePool, database_unavailable
@@ -159,6 +162,15 @@ class QuestionContext:
 
 
 @dataclass(frozen=True)
+class _Run:
+    """What the caller asked for beyond the SQL, and the signal that ends the stream early."""
+
+    execute: bool
+    summarize: bool
+    shutdown: ShutdownSignal | None
+
+
+@dataclass(frozen=True)
 class _Reused:
     context: QuestionContext
     sql: SqlEvent
@@ -199,21 +211,24 @@ class Answerer:
         question: str,
         *,
         execute: bool = False,
+        summarize: bool = False,
         shutdown: ShutdownSignal | None = None,
         history: History | None = None,
     ) -> AsyncIterator[StreamEvent]:
-        """Every failure ends here, as one `error` event."""
+        """Every failure ends here, as one `error` event. `summarize` (with `execute`): a
+        short answer in words after the rows, from a second model call."""
+        run = _Run(execute, summarize and execute, shutdown)
         try:
             if history is None and self.reuse.enabled:
                 reused = await self._reused(question)
                 if reused is not None:
-                    async for event in self._from_example(question, reused, execute):
+                    async for event in self._from_example(question, reused, run):
                         yield event
                     return
             if unusable := self.llm.unusable():
                 yield error_event(unusable)
                 return
-            async for event in self._rounds(question, execute, shutdown, history):
+            async for event in self._rounds(question, run, history):
                 yield event
         except ServiceError as exc:
             yield error_event(exc)
@@ -222,11 +237,7 @@ class Answerer:
             yield error_event(database_unavailable(exc))
 
     async def _rounds(
-        self,
-        question: str,
-        execute: bool,
-        shutdown: ShutdownSignal | None,
-        history: History | None,
+        self, question: str, run: _Run, history: History | None
     ) -> AsyncIterator[StreamEvent]:
         context = await self.context(question, history=history)
         messages = build_messages(
@@ -242,7 +253,7 @@ class Answerer:
             # says anything ends with its error alone.
             told: ContextEvent | None = context.event(number)
             result = AttemptResult("", None)
-            attempt = self._attempt(question, messages, context.known, number, execute, shutdown)
+            attempt = self._attempt(question, messages, context.known, number, run)
             async for item in attempt:
                 if isinstance(item, AttemptResult):
                     result = item
@@ -305,14 +316,14 @@ class Answerer:
         return _Reused(context, sql, deadline)
 
     async def _from_example(
-        self, question: str, reused: _Reused, execute: bool
+        self, question: str, reused: _Reused, run: _Run
     ) -> AsyncIterator[StreamEvent]:
         assert reused.sql.example_id is not None
         yield reused.context.event(1)
         yield ThinkingEvent(delta=reuse_note(question, reused.sql.example_id), attempt=1)
         yield reused.sql
-        if execute:
-            async for outcome in self._run(question, reused.sql.sql, 1, reused.deadline):
+        if run.execute:
+            async for outcome in self._results(question, reused.sql.sql, 1, reused.deadline, run):
                 if not isinstance(outcome, Failure):
                     yield outcome
 
@@ -322,12 +333,11 @@ class Answerer:
         messages: Messages,
         known: Visible,
         number: int,
-        execute: bool,
-        shutdown: ShutdownSignal | None,
+        run: _Run,
     ) -> AsyncIterator[StreamEvent | AttemptResult]:
         """The attempt's events, then its result (last, and never sent to the client)."""
         result = AttemptResult("", None)
-        async for item in self._generate(messages, known, number, shutdown):
+        async for item in self._generate(messages, known, number, run.shutdown):
             if isinstance(item, AttemptResult):
                 result = item
             else:
@@ -338,8 +348,9 @@ class Answerer:
             yield ErrorEvent(
                 code="no_sql", message="the model answered without a ```sql block", retryable=True
             )
-        elif result.sql.valid and execute:
-            async for outcome in self._run(question, result.sql.sql, number, result.deadline):
+        elif result.sql.valid and run.execute:
+            sql = result.sql.sql
+            async for outcome in self._results(question, sql, number, result.deadline, run):
                 if isinstance(outcome, Failure):
                     result = replace(result, failure=outcome)
                 else:
@@ -373,15 +384,21 @@ class Answerer:
                     # The prompt asks for one block; a second one is the model thinking aloud.
                     logger.info("ignoring an extra sql block from the model")
         if usage is not None:
-            yield UsageEvent(
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                total_tokens=usage.total_tokens,
-                model=self.llm.model,
-                request_id=usage.request_id,
-                attempt=number,
-            )
+            yield self._usage_event(usage, number, "sql")
         yield AttemptResult(answer, sql, failure, deadline, clarify)
+
+    def _usage_event(
+        self, usage: Usage, number: int, call: Literal["sql", "summary"]
+    ) -> UsageEvent:
+        return UsageEvent(
+            call=call,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            total_tokens=usage.total_tokens,
+            model=self.llm.model,
+            request_id=usage.request_id,
+            attempt=number,
+        )
 
     async def _checked(
         self, block: SqlBlock, known: Visible, number: int, deadline: Deadline
@@ -405,16 +422,16 @@ class Answerer:
         )
         return event, failure
 
-    async def _run(
-        self, question: str, sql: str, number: int, deadline: Deadline | None
+    async def _results(
+        self, question: str, sql: str, number: int, deadline: Deadline | None, run: _Run
     ) -> AsyncIterator[StreamEvent | Failure]:
-        """The rows and their chart, or an `error` event and the failure."""
+        """The rows, their chart and their summary, or an `error` event and the failure."""
         rows_sent = False
         kept = ChartRows()
         try:
             async for batch in run_query(self.pool, sql, self.limits, deadline):
                 rows_sent = True
-                if self.charts:
+                if self.charts or run.summarize:
                     kept.add(batch.columns, batch.rows, batch.truncated)
                 yield _rows_event(batch, number)
         except QueryFailed as failed:
@@ -429,6 +446,29 @@ class Answerer:
             )
             if chart is not None:
                 yield chart
+        if run.summarize and kept.rows:
+            async for event in self._summary(question, sql, kept, number, run.shutdown):
+                yield event
+
+    async def _summary(
+        self,
+        question: str,
+        sql: str,
+        kept: ChartRows,
+        number: int,
+        shutdown: ShutdownSignal | None,
+    ) -> AsyncIterator[StreamEvent]:
+        """The model's short answer in words, streamed; its reasoning is not shown (the user
+        asked for the answer, not how it was worded)."""
+        messages = summary_messages(
+            question, sql, kept.columns, kept.rows, truncated=kept.truncated
+        )
+        async with aclosing(self.llm.stream(messages, shutdown)) as pieces:
+            async for piece in pieces:
+                if isinstance(piece, TextDelta):
+                    yield AnswerEvent(delta=piece.text, attempt=number)
+                elif isinstance(piece, Usage):
+                    yield self._usage_event(piece, number, "summary")
 
 
 def _clarify_event(text: str, number: int) -> ClarifyEvent:

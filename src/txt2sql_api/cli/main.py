@@ -53,6 +53,17 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--execute", action="store_true", help="also run the SQL and show rows")
     ask.add_argument(
+        "--summarize",
+        action="store_true",
+        help="also run the SQL, then stream a short answer in words written from its rows",
+    )
+    ask.add_argument(
+        "--csv",
+        metavar="FILE",
+        type=Path,
+        help="also run the SQL and write its rows to FILE (UTF-8 with a BOM, for Excel)",
+    )
+    ask.add_argument(
         "--verbose",
         action="store_true",
         help="also show what the model is shown: tables and why, values, dates, examples",
@@ -69,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Ctrl-C stops the answer being shown, Ctrl-D leaves.",
     )
     chat.add_argument("--execute", action="store_true", help="also run the SQL and show rows")
+    chat.add_argument(
+        "--summarize",
+        action="store_true",
+        help="also run the SQL, then stream a short answer in words written from its rows",
+    )
     chat.add_argument("--verbose", action="store_true", help="also show what the model is shown")
     chat.add_argument("--conversation", metavar="ID", help="continue this conversation")
     _service_arguments(chat)
@@ -284,10 +300,17 @@ def standin(host: str, port: int, api_key: str, answers: Path | None) -> int:
     import threading
 
     from txt2sql_api.demo.loader import demo_examples, pairs_in
-    from txt2sql_api.llm.standin import UNKNOWN_QUESTION, DashScopeStandIn, sql_answers
+    from txt2sql_api.llm.standin import (
+        STANDIN_SUMMARY,
+        UNKNOWN_QUESTION,
+        DashScopeStandIn,
+        sql_answers,
+    )
 
     pairs = pairs_in(answers.read_text(encoding="utf-8")) if answers else demo_examples()
-    server = DashScopeStandIn(api_key, host, port, answers=sql_answers(pairs))
+    server = DashScopeStandIn(
+        api_key, host, port, answers=sql_answers(pairs), summary=STANDIN_SUMMARY
+    )
     server.default = UNKNOWN_QUESTION
     with server:
         logger.info(
@@ -318,22 +341,46 @@ def _renderer(verbose: bool) -> Renderer:
     return renderer
 
 
+class Asking(NamedTuple):
+    """How `ask` and `chat` ask: which service, with which key, and what to do beyond the SQL."""
+
+    url: str
+    api_key: str | None = None
+    execute: bool = False
+    summarize: bool = False
+    verbose: bool = False
+    csv: Path | None = None
+
+    @property
+    def runs_sql(self) -> bool:
+        # Rows to summarize or to write need the SQL run.
+        return self.execute or self.summarize or self.csv is not None
+
+
 def _answer(
     client: Txt2SqlClient,
     renderer: Renderer,
     question: str,
-    *,
-    execute: bool,
+    asking: Asking,
     conversation_id: str | None,
 ) -> None:
     """Shows one answer as it streams in; a refusal or a lost service is shown as an error."""
     import httpx
 
+    from txt2sql_api.cli.csv_rows import CsvRows
     from txt2sql_api.client import AskError
 
+    rows = CsvRows(asking.csv) if asking.csv else None
     try:
-        with client.ask(question, execute=execute, conversation_id=conversation_id) as events:
+        with client.ask(
+            question,
+            execute=asking.runs_sql,
+            summarize=asking.summarize,
+            conversation_id=conversation_id,
+        ) as events:
             for event in events:
+                if rows is not None:
+                    rows.take(event)
                 renderer.show(event)
     except AskError as exc:
         hint = ""
@@ -344,39 +391,35 @@ def _answer(
         renderer.error(
             f"no answer from {client.base_url}: {exc or type(exc).__name__}", "unreachable"
         )
+    finally:
+        if rows is not None:
+            rows.close()
+            renderer.note(
+                f"{rows.rows} rows written to {rows.path}"
+                if rows.written
+                else f"no rows: {rows.path} not written"
+            )
 
 
-def ask(
-    question: str,
-    *,
-    execute: bool,
-    url: str,
-    api_key: str | None = None,
-    verbose: bool = False,
-    conversation_id: str | None = None,
-) -> int:
+def ask(question: str, asking: Asking, conversation_id: str | None = None) -> int:
     from txt2sql_api.client import Txt2SqlClient
 
-    with _renderer(verbose) as renderer, Txt2SqlClient(url, api_key=api_key) as client:
+    with (
+        _renderer(asking.verbose) as renderer,
+        Txt2SqlClient(asking.url, api_key=asking.api_key) as client,
+    ):
         try:
-            _answer(client, renderer, question, execute=execute, conversation_id=conversation_id)
+            _answer(client, renderer, question, asking, conversation_id)
         except KeyboardInterrupt:
             return 130
     return renderer.exit_code
 
 
-def chat(
-    *,
-    execute: bool,
-    url: str,
-    api_key: str | None = None,
-    verbose: bool = False,
-    conversation_id: str | None = None,
-) -> int:
+def chat(asking: Asking, conversation_id: str | None = None) -> int:
     """Questions from the terminal, each one following up the ones before it."""
     from txt2sql_api.client import Txt2SqlClient
 
-    with Txt2SqlClient(url, api_key=api_key) as client:
+    with Txt2SqlClient(asking.url, api_key=asking.api_key) as client:
         while True:
             try:
                 question = input("问> ").strip()
@@ -388,15 +431,9 @@ def chat(
                 continue
             if not question:
                 continue
-            with _renderer(verbose) as renderer:
+            with _renderer(asking.verbose) as renderer:
                 try:
-                    _answer(
-                        client,
-                        renderer,
-                        question,
-                        execute=execute,
-                        conversation_id=conversation_id,
-                    )
+                    _answer(client, renderer, question, asking, conversation_id)
                 except KeyboardInterrupt:
                     renderer.error("stopped", "stopped")
             conversation_id = renderer.conversation_id or conversation_id
@@ -450,22 +487,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         # httpx logs every request at INFO: only warnings belong next to an answer.
         configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
         key = args.api_key or (settings.api_key.get_secret_value() if settings.api_key else None)
-        if args.command == "chat":
-            return chat(
-                execute=args.execute,
-                url=args.url,
-                api_key=key,
-                verbose=args.verbose,
-                conversation_id=args.conversation,
-            )
-        return ask(
-            args.question,
+        asking = Asking(
+            args.url,
+            key,
             execute=args.execute,
-            url=args.url,
-            api_key=key,
+            summarize=args.summarize,
             verbose=args.verbose,
-            conversation_id=args.conversation,
+            csv=getattr(args, "csv", None),
         )
+        if args.command == "chat":
+            return chat(asking, args.conversation)
+        return ask(args.question, asking, args.conversation)
     configure_logging(settings)
     if args.command == "serve":
         serve(settings, args.host, args.port)

@@ -10,6 +10,7 @@ import re
 from abc import ABC, abstractmethod
 from typing import IO, Any
 
+from rich.cells import cell_len
 from rich.console import Console, JustifyMethod
 from rich.panel import Panel
 from rich.syntax import Syntax
@@ -17,6 +18,8 @@ from rich.table import Table
 from rich.text import Text
 
 from txt2sql_api.answer.events import (
+    AnswerEvent,
+    ChartEvent,
     ClarifyEvent,
     ContextEvent,
     DoneEvent,
@@ -57,6 +60,26 @@ def clarify_text(event: ClarifyEvent) -> str:
     return event.question + options
 
 
+BAR_WIDTH = 40
+
+
+def bar_lines(event: ChartEvent, width: int = BAR_WIDTH) -> list[str]:
+    """A `bar` chart as text: one line per category, in the chart's order, its bar as long as
+    its share of the largest value (a negative one drawn in a lighter shade)."""
+    labels = [printable(str(label)) for label in event.spec["xAxis"]["data"]]
+    values = event.spec["series"][0]["data"]
+    numbers = [float(v) if isinstance(v, int | float) else 0.0 for v in values]
+    top = max((abs(n) for n in numbers), default=0.0) or 1.0
+    label_width = max((cell_len(label) for label in labels), default=0)
+    lines = [printable(f"{event.y[0]} by {event.x}:")]
+    for label, value, number in zip(labels, values, numbers, strict=True):
+        shade = "░" if number < 0 else "█"
+        bar = shade * round(abs(number) / top * width)
+        padding = " " * (label_width - cell_len(label))
+        lines.append(f"  {label}{padding} │{bar} {value_text(value)}")
+    return lines
+
+
 def context_lines(event: ContextEvent) -> list[str]:
     """What the model was shown, a line each: `ask --verbose`."""
     lines = [f"context (attempt {event.attempt}, {event.schema_tokens} schema tokens):"]
@@ -95,6 +118,12 @@ class Renderer(ABC):
         elif isinstance(event, RowsEvent):
             self.columns = event.columns or self.columns
             self.rows(event)
+        elif isinstance(event, ChartEvent):
+            # The terminal draws bars only: a line or a pie needs the page.
+            if event.mark == "bar":
+                self.bars(bar_lines(event))
+        elif isinstance(event, AnswerEvent):
+            self.answer(event)
         elif isinstance(event, ClarifyEvent):
             # A question back is an answer too: the user replies in the conversation.
             self.failed = False
@@ -140,6 +169,12 @@ class Renderer(ABC):
     def rows(self, event: RowsEvent) -> None: ...
 
     @abstractmethod
+    def bars(self, lines: list[str]) -> None: ...
+
+    @abstractmethod
+    def answer(self, event: AnswerEvent) -> None: ...
+
+    @abstractmethod
     def clarify(self, event: ClarifyEvent) -> None: ...
 
     @abstractmethod
@@ -154,6 +189,10 @@ class Renderer(ABC):
     @abstractmethod
     def conversation(self, conversation_id: str) -> None: ...
 
+    @abstractmethod
+    def note(self, text: str) -> None:
+        """A line of the command's own, after the answer (where its rows were written)."""
+
 
 class PlainRenderer(Renderer):
     """For pipes and CI: reasoning as it arrives, the SQL, rows as tab-separated lines; errors on
@@ -164,6 +203,7 @@ class PlainRenderer(Renderer):
         self.out = out
         self.err = err
         self.at_line_start = True
+        self.in_answer = False
 
     def _write(self, text: str) -> None:
         if text:
@@ -201,6 +241,17 @@ class PlainRenderer(Renderer):
         if event.final:
             self._line(f"-- {rows_summary(event)}")
 
+    def bars(self, lines: list[str]) -> None:
+        self._line("")
+        for line in lines:
+            self._line(line)
+
+    def answer(self, event: AnswerEvent) -> None:
+        if not self.in_answer:
+            self._line("")
+            self.in_answer = True
+        self._write(printable(event.delta))
+
     def clarify(self, event: ClarifyEvent) -> None:
         self._line(f"-- asks back: {printable(clarify_text(event))}")
 
@@ -218,6 +269,9 @@ class PlainRenderer(Renderer):
     def conversation(self, conversation_id: str) -> None:
         self._line(f"-- conversation {conversation_id}")
 
+    def note(self, text: str) -> None:
+        self._line(f"-- {printable(text)}")
+
 
 class TerminalRenderer(Renderer):
     """For a person at a terminal: a spinner until the first event, the reasoning dimmed as it
@@ -228,7 +282,7 @@ class TerminalRenderer(Renderer):
         self.console = console
         self.status = console.status("Asking…", spinner="dots")
         self.table: Table | None = None
-        self.in_thinking = False
+        self.mid_line = False
 
     def __enter__(self) -> Renderer:
         self.status.start()
@@ -242,22 +296,22 @@ class TerminalRenderer(Renderer):
         self.status.stop()
         super().stop()
 
-    def _end_thinking(self) -> None:
-        if self.in_thinking:
+    def _end_streamed_line(self) -> None:
+        if self.mid_line:
             self.console.print()
-            self.in_thinking = False
+            self.mid_line = False
 
     def context(self, event: ContextEvent) -> None:
-        self._end_thinking()
+        self._end_streamed_line()
         for line in context_lines(event):
             self.console.print(Text(line, style="cyan"))
 
     def thinking(self, event: ThinkingEvent) -> None:
-        self.in_thinking = True
+        self.mid_line = True
         self.console.print(Text(printable(event.delta), style="dim"), end="")
 
     def sql(self, event: SqlEvent) -> None:
-        self._end_thinking()
+        self._end_streamed_line()
         title = "[green]SQL, checked[/]" if event.valid else "[red]SQL, rejected[/]"
         code = Syntax(printable(event.sql), "sql", theme="monokai", word_wrap=True)
         self.console.print(Panel(code, title=title, title_align="left", expand=False))
@@ -277,23 +331,35 @@ class TerminalRenderer(Renderer):
             self.console.print(self.table)
             self.table = None
 
+    def bars(self, lines: list[str]) -> None:
+        self.console.print(Text(lines[0], style="bold"))
+        for line in lines[1:]:
+            self.console.print(Text(line, style="cyan"))
+
+    def answer(self, event: AnswerEvent) -> None:
+        self.mid_line = True
+        self.console.print(Text(printable(event.delta), style="bold"), end="")
+
     def usage(self, event: UsageEvent) -> None:
-        self._end_thinking()
+        self._end_streamed_line()
         self.console.print(
             Text(f"{event.model}: {event.input_tokens} tokens in, {event.output_tokens} out"),
             style="dim",
         )
 
     def clarify(self, event: ClarifyEvent) -> None:
-        self._end_thinking()
+        self._end_streamed_line()
         self.console.print(Text(f"? {printable(clarify_text(event))}", style="bold yellow"))
 
     def error(self, message: str, code: str) -> None:
-        self._end_thinking()
+        self._end_streamed_line()
         self.console.print(Text(f"error: {printable(message)} ({code})", style="bold red"))
 
     def conversation(self, conversation_id: str) -> None:
         self.console.print(Text(f"conversation {conversation_id}", style="dim"))
 
+    def note(self, text: str) -> None:
+        self.console.print(Text(printable(text), style="dim"))
+
     def done(self) -> None:
-        self._end_thinking()
+        self._end_streamed_line()

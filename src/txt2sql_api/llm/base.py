@@ -4,7 +4,7 @@ which provider it talks to."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar, cast
 
@@ -62,7 +62,8 @@ def shutting_down() -> UpstreamError:
 
 
 class LlmClient(Protocol):
-    """A chat model streamed as `LlmChunk`s: text and reasoning as they arrive, usage last."""
+    """A chat model streamed as `LlmChunk`s: text and reasoning as they arrive, usage last;
+    closing the stream early ends the call."""
 
     model: str
 
@@ -77,7 +78,7 @@ class LlmClient(Protocol):
 
     def stream(
         self, messages: Messages, shutdown: ShutdownSignal | None = None
-    ) -> AsyncIterator[LlmChunk]:
+    ) -> AsyncGenerator[LlmChunk, None]:
         """Raises `UpstreamError` for every failure, before or during the stream."""
         ...
 

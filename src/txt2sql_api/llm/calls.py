@@ -271,7 +271,7 @@ class ChatClient(ABC):
 
     async def stream(
         self, messages: Messages, shutdown: ShutdownSignal | None = None
-    ) -> AsyncIterator[LlmChunk]:
+    ) -> AsyncGenerator[LlmChunk, None]:
         """Retries a call that failed before its first chunk, when a retry may help (throttling,
         5xx, connection failures): nothing has reached the client yet, so nothing is repeated.
         Bounded in count and in time: a retry that would start later than `retry_within_seconds`

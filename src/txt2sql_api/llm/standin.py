@@ -15,11 +15,13 @@ client, ``_handle_aio_stream`` for the async one, ``api_entities/http_request.py
 * A failure before the stream is a plain ``application/json`` response with that HTTP status and
   ``{"code", "message", "request_id"}``.
 
-Which script answers a call: the next one queued (``push``), else the one ``answers`` gives for
-the call's question (the text after the last ``Question:`` of the first user message, where the
-service's prompt puts it), else the default. Script it in process, or over HTTP from another
-process via ``/_standin/*``. `StandIn` is what does not depend on the wire; the tests' stand-in
-for OpenAI-compatible servers (``tests/helpers/standin/openai_server.py``) is one too.
+Which script answers a call: the next one queued (``push``), else, for a call that asks for a
+short answer in words (its first user message opens with the ``<result>`` block of the
+service's summary prompt), the ``summary`` script when one is given, else the one ``answers``
+gives for the call's question (the text after the last ``Question:`` of the first user message,
+where the service's prompt puts it), else the default. Script it in process, or over HTTP from
+another process via ``/_standin/*``. `StandIn` is what does not depend on the wire; the tests'
+stand-in for OpenAI-compatible servers (``tests/helpers/standin/openai_server.py``) is one too.
 """
 
 from __future__ import annotations
@@ -83,6 +85,10 @@ DEFAULT_SCRIPT = Script(content="好的。\n```sql\nSELECT 1\n```")
 
 # `txt2sql-api standin`: the pace of a real model, slow enough to watch the answer stream in.
 _paced = partial(Script, chunk_size=4, first_delay=0.3, gap=0.03)
+STANDIN_SUMMARY = _paced(
+    content="This is the stand-in model, which does not read the rows: a real model answers "
+    "here in one to three sentences, in the question's language."
+)
 UNKNOWN_QUESTION = _paced(
     content="This is txt2sql-api's stand-in model, which knows only its scripted questions (by "
     "default the demo's, listed on the page). Ask one of them, or give the stand-in your own "
@@ -114,13 +120,21 @@ def prompt_chars(messages: list[Any]) -> int:
     )
 
 
-def _question_of(messages: list[Any]) -> str:
-    """The question of a call: what follows the last `Question:` of its first user message."""
+def _first_user_message(messages: list[Any]) -> str:
     for message in messages:
         if isinstance(message, dict) and message.get("role") == "user":
             content = message.get("content")
-            return content.rpartition("Question:")[2] if isinstance(content, str) else ""
+            return content if isinstance(content, str) else ""
     return ""
+
+
+def _question_of(messages: list[Any]) -> str:
+    """The question of a call: what follows the last `Question:` of its first user message."""
+    return _first_user_message(messages).rpartition("Question:")[2]
+
+
+def _asks_for_summary(messages: list[Any]) -> bool:
+    return _first_user_message(messages).startswith("<result>")
 
 
 def _normalized(question: str) -> str:
@@ -204,8 +218,10 @@ class StandIn:
         host: str = "127.0.0.1",
         port: int = 0,
         answers: Mapping[str, Script] | None = None,
+        summary: Script | None = None,
     ) -> None:
         self.api_key = api_key
+        self.summary = summary
         self.host = host
         self.port = port
         self._lock = threading.Lock()
@@ -294,6 +310,8 @@ class StandIn:
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
+            if self.summary is not None and _asks_for_summary(messages):
+                return self.summary
             answer = self._answers.get(_normalized(_question_of(messages)))
             return answer or self._default
 

@@ -26,9 +26,9 @@ def _escape(text: str) -> str:
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def quote_data(text: str) -> str:
-    """A JSON string on one line that cannot contain `<` or `>`."""
-    return _escape(json.dumps(text, ensure_ascii=False))
+def quote_data(value: object) -> str:
+    """JSON on one line that cannot contain `<` or `>`: a string, or a result row."""
+    return _escape(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _ident(name: str) -> str:

@@ -195,11 +195,12 @@ const view = {
       show(id, false);
     }
     for (const id of ["errors", "thinking", "sql", "problems", "rows", "row-count", "usage", "context",
-      "clarify", "clarify-options"]) {
+      "clarify", "clarify-options", "answer"]) {
       $(id).replaceChildren();
     }
     $("sql-verdict").textContent = "";
-    for (const id of ["errors", "thinking-box", "sql-box", "rows-box", "context-box", "clarify-box"]) {
+    for (const id of ["errors", "thinking-box", "sql-box", "rows-box", "context-box", "clarify-box",
+      "answer-box"]) {
       show(id, false);
     }
   },
@@ -301,9 +302,19 @@ const view = {
     show("clarify-box");
   },
 
+  answer(event) {
+    $("answer").append(event.delta);
+    show("answer-box");
+  },
+
+  // Each model call (a repair's, the summary's) tells its own tokens: the line adds them up.
   usage(event) {
-    $("usage").textContent =
-      `${event.model}: ${event.input_tokens} tokens in, ${event.output_tokens} out`;
+    const line = $("usage");
+    const fresh = line.textContent === "";
+    const input = (fresh ? 0 : Number(line.dataset.input)) + event.input_tokens;
+    const output = (fresh ? 0 : Number(line.dataset.output)) + event.output_tokens;
+    Object.assign(line.dataset, { input, output });
+    line.textContent = `${event.model}: ${input} tokens in, ${output} out`;
   },
 
   error(event) {
@@ -512,7 +523,7 @@ async function explainRefusal(url) {
   }
 }
 
-async function ask(question, execute) {
+async function ask(question, execute, summarize) {
   end("");
   view.reset();
   view.attempt2 = false;
@@ -522,6 +533,7 @@ async function ask(question, execute) {
   setStatus("Asking…");
   const params = new URLSearchParams({ question });
   if (execute) params.set("execute", "true");
+  if (execute && summarize) params.set("summarize", "true");
   if (conversationId !== null) params.set("conversation_id", conversationId);
   if (storedKey() !== null) {
     const token = await streamToken();
@@ -551,6 +563,10 @@ async function ask(question, execute) {
   });
   on("rows", view.rows);
   on("chart", drawChart);
+  on("answer", (event) => {
+    view.answer(event);
+    setStatus("Writing the answer…");
+  });
   on("usage", view.usage);
   on("context", view.context);
   on("clarify", view.clarify);
@@ -650,7 +666,7 @@ document.addEventListener("DOMContentLoaded", () => {
       setStatus("Enter the API key first.");
       $("key").focus();
     } else if (question) {
-      ask(question, $("execute").checked);
+      ask(question, $("execute").checked, $("summarize").checked);
     }
   });
   $("question").addEventListener("keydown", (event) => {
@@ -660,6 +676,10 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
   $("stop").addEventListener("click", () => end("Stopped."));
+  // The short answer is written from the rows: no rows, no answer.
+  $("execute").addEventListener("change", () => {
+    $("summarize").disabled = !$("execute").checked;
+  });
   $("new-conversation").addEventListener("click", () => reopen(null));
   $("copy").addEventListener("click", copySql);
   $("toggle-view").addEventListener("click", () => showChart($("chart").hidden));

@@ -3,11 +3,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Self
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
@@ -41,6 +41,11 @@ class AskRequest(BaseModel):
         description="Also run the checked SQL and stream its result as `rows` events "
         "(read-only, time- and row-limited; the server can switch it off: TXT2SQL_EXECUTE).",
     )
+    summarize: bool = Field(
+        default=False,
+        description="With `execute`: after the rows, a second model call writes a short "
+        "answer in words, streamed as `answer` events with a `usage` event of its own.",
+    )
     conversation_id: str | None = Field(
         default=None,
         max_length=100,
@@ -60,6 +65,12 @@ class AskRequest(BaseModel):
         if not value:
             raise ValueError("the question must not be blank")
         return value
+
+    @model_validator(mode="after")
+    def _summary_needs_rows(self) -> Self:
+        if self.summarize and not self.execute:
+            raise ValueError("summarize needs execute: the short answer is written from the rows")
+        return self
 
 
 def _check_length(question: str, limit: int, location: str) -> None:
@@ -122,7 +133,11 @@ async def _events(
                 events: AsyncIterator[StreamEvent] = _no_database()
             else:
                 events = database.answerer.answer(
-                    ask.question, execute=ask.execute, shutdown=shutdown, history=thread.history
+                    ask.question,
+                    execute=ask.execute,
+                    summarize=ask.summarize,
+                    shutdown=shutdown,
+                    history=thread.history,
                 )
                 # Kept for feedback on this answer, and for the conversation's next question.
                 events = recorded(
