@@ -4,6 +4,7 @@
 `python -m bench.run floor [--streams 1,100]` against the floor of our stack,
 `python -m bench.run compare` for the last three side by side,
 `python -m bench.run cancel` for how soon the upstream stops once clients hang up,
+`python -m bench.run profile [--streams 200]` for where the server's CPU goes,
 `python -m bench.run schema` for the schema benchmark, `python -m bench.run examples` for example
 retrieval."""
 
@@ -18,11 +19,12 @@ from typing import Any
 
 import psutil
 
-from bench import attacks, baselines, cancel, examples, schema, streams
+from bench import attacks, baselines, cancel, examples, profile, schema, streams
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STREAMS_LEVELS = "1,100,200,500,1000"
 CANCEL_LEVELS = "1,100,200"
+PROFILE_STREAMS = "200"
 
 
 def machine() -> str:
@@ -39,7 +41,16 @@ def main() -> None:
         "which",
         nargs="?",
         default="streams",
-        choices=("streams", *baselines.APPS, "compare", "cancel", "schema", "examples", "attacks"),
+        choices=(
+            "streams",
+            *baselines.APPS,
+            "compare",
+            "cancel",
+            "schema",
+            "examples",
+            "attacks",
+            "profile",
+        ),
     )
     parser.add_argument(
         "--streams",
@@ -73,6 +84,11 @@ def main() -> None:
         levels = _levels(args.streams or STREAMS_LEVELS)
         result = baselines.run(args.which, levels, upstream)
         write(args.which, streams.report(result, upstream), streams.markdown)
+        return
+    if args.which == "profile":
+        streams_n = int(args.streams or PROFILE_STREAMS)
+        collapsed = RESULTS / f"profile-{streams_n}.collapsed"
+        write(f"profile-{streams_n}", profile.run(streams_n, upstream, collapsed), profile.markdown)
         return
     if args.which == "cancel":
         levels = _levels(args.streams or CANCEL_LEVELS)

@@ -15,7 +15,7 @@ import asyncpg
 import httpx
 
 from tests.helpers.app import ClientFactory, settings_for
-from tests.helpers.demo import ANSWER, DEMO_QUESTION, DEMO_SQL
+from tests.helpers.demo import ANSWER, DEMO_QUESTION, DEMO_SQL, answer
 from tests.helpers.pg import database_name, with_database
 from tests.helpers.sse import Events, collect, names, of
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
@@ -177,6 +177,8 @@ async def test_a_question_while_every_connection_is_in_use_ends_with_database_bu
         database = state.database
         # Answered once, so the schema and the examples are loaded: the pool is free again.
         warm = [e async for e in database.answerer.answer(DEMO_QUESTION)]
+        # Another SQL: a text that passed once is not planned again.
+        standin.push(Script(content=answer("SELECT zdmc FROM dtzpt")))
         async with database.pool.acquire():  # the only connection, held by someone else
             busy = [e async for e in database.answerer.answer(DEMO_QUESTION)]
     assert any(isinstance(e, SqlEvent) and e.valid for e in warm)

@@ -343,3 +343,14 @@ async def test_a_context_event_tells_what_the_model_is_shown_before_each_attempt
         {"id", "question", "score"} <= set(e) for e in first["examples"]
     )
     assert 0 < first["schema_tokens"] <= 4000
+
+
+async def test_line_breaks_of_every_kind_stay_inside_the_event_data(
+    demo_db: str, standin: DashScopeStandIn, make_client: ClientFactory
+) -> None:
+    reasoning = "一\r\n二\r三\n\n四\u2028五 data: event: done\n\n"
+    standin.push(Script(reasoning=reasoning, content=ANSWER, chunk_size=5))
+    async with make_client(settings_for(demo_db)) as client:
+        events = await collect(client, json={"question": DEMO_QUESTION})
+    assert "".join(t["delta"] for t in of(events, "thinking")).startswith(reasoning)
+    assert names(events)[-1] == "done" and names(events).count("done") == 1

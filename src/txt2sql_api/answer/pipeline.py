@@ -56,7 +56,7 @@ from txt2sql_api.shutdown import ShutdownSignal
 from txt2sql_api.sql.guard import Visible, tables_known, tables_of
 from txt2sql_api.sql.run import RowBatch, run_query
 from txt2sql_api.sql.transaction import Deadline, QueryFailed, QueryLimits
-from txt2sql_api.sql.verify import verify_sql
+from txt2sql_api.sql.verify import PassedSql
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +205,17 @@ class Answerer:
     charts: bool = True
     # Told when a verified example's SQL no longer checks (its id, why): it is flagged.
     on_stale: Callable[[int, str], Awaitable[None]] | None = None
+    # One guard view per schema snapshot: the passes of `PassedSql` last as long as it does.
+    _view: tuple[SchemaSnapshot, Visible] | None = field(default=None, init=False, repr=False)
+    _passed: PassedSql = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._passed = PassedSql(self.pool, self.limits)
+
+    def _guard_view(self, snapshot: SchemaSnapshot) -> Visible:
+        if self._view is None or self._view[0] is not snapshot:
+            self._view = (snapshot, guard_view(snapshot, self.limits, self.allowed_functions))
+        return self._view[1]
 
     async def answer(
         self,
@@ -276,7 +287,7 @@ class Answerer:
         questions, and their SQL's tables join its candidates. `explain`: with each table's
         term reasons."""
         schema = await self.schema_cache.get()
-        known = guard_view(schema.snapshot, self.limits, self.allowed_functions)
+        known = self._guard_view(schema.snapshot)
         linking = history.linking_text(question) if history else question
         examples = await self.retriever.top_k(linking, self.few_shot_k)
         if all(tables_known(scored.example.sql) for scored in examples):
@@ -371,7 +382,8 @@ class Answerer:
                 if isinstance(piece, TextDelta):
                     answer += piece.text
                 elif isinstance(piece, ReasoningDelta):
-                    yield ThinkingEvent(delta=piece.text, attempt=number)
+                    # One per model chunk, of values already typed: built without validation.
+                    yield ThinkingEvent.model_construct(delta=piece.text, attempt=number)
                 elif isinstance(piece, Usage):
                     usage = piece
                 elif isinstance(piece, ClarifyBlock):
@@ -403,7 +415,7 @@ class Answerer:
     async def _checked(
         self, block: SqlBlock, known: Visible, number: int, deadline: Deadline
     ) -> tuple[SqlEvent, Failure | None]:
-        verified = await verify_sql(block.sql, known, self.pool, self.limits, deadline)
+        verified = await self._passed.verify(block.sql, known, deadline)
         failure: Failure | None = None
         if verified.failure is not None:
             failure = Failure(verified.failure.message, verified.failure.repairable)
@@ -466,7 +478,7 @@ class Answerer:
         async with aclosing(self.llm.stream(messages, shutdown)) as pieces:
             async for piece in pieces:
                 if isinstance(piece, TextDelta):
-                    yield AnswerEvent(delta=piece.text, attempt=number)
+                    yield AnswerEvent.model_construct(delta=piece.text, attempt=number)
                 elif isinstance(piece, Usage):
                     yield self._usage_event(piece, number, "summary")
 

@@ -5,6 +5,7 @@ model's SQL in an answer and a user's SQL in a taught example go through the sam
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
@@ -82,6 +83,39 @@ async def verify_sql(
     except QueryFailed as failure:
         return Verified(check, failure)
     return Verified(check)
+
+
+class PassedSql:
+    """SQL texts that passed both checks against one view of the schema, so that the same text
+    again (a popular question, a verified example's SQL) is neither parsed nor planned again.
+
+    Only passes are kept: a refusal may be the database's passing state (a timeout, a lock),
+    and a refused text is rare enough to check again. A new view (a new schema snapshot) forgets
+    them all, so a pass lasts no longer than the snapshot that the guard checked it against."""
+
+    def __init__(self, pool: ServicePool, limits: QueryLimits, size: int = 1024) -> None:
+        self.pool = pool
+        self.limits = limits
+        self.size = size
+        self._view: object = None
+        self._passed: OrderedDict[str, Verified] = OrderedDict()
+
+    async def verify(
+        self, sql: str, visible: Visible | KnownTables, deadline: Deadline | None = None
+    ) -> Verified:
+        if visible is not self._view:
+            self._view = visible
+            self._passed.clear()
+        if (passed := self._passed.get(sql)) is not None:
+            self._passed.move_to_end(sql)
+            return passed
+        verified = await verify_sql(sql, visible, self.pool, self.limits, deadline)
+        # The view may have changed while the database planned it.
+        if not verified.problems and visible is self._view:
+            self._passed[sql] = verified
+            if len(self._passed) > self.size:
+                self._passed.popitem(last=False)
+        return verified
 
 
 @dataclass(frozen=True)

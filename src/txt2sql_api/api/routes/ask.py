@@ -8,7 +8,7 @@ from typing import Annotated, Self
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, field_validator, model_validator
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 from starlette.background import BackgroundTask
 
 from txt2sql_api.answer.events import DoneEvent, ErrorEvent, StreamEvent
@@ -88,8 +88,12 @@ def _check_length(question: str, limit: int, location: str) -> None:
         )
 
 
-def _encode(event: StreamEvent, event_id: int) -> ServerSentEvent:
-    return ServerSentEvent(data=event.model_dump_json(), event=event.event_name, id=str(event_id))
+def _encode(event: StreamEvent, event_id: int) -> bytes:
+    """The SSE frame, written once: JSON never holds a raw line break (pydantic escapes them in
+    strings), so the data is one `data:` line and needs none of the splitting sse-starlette's
+    `ServerSentEvent` does for every frame."""
+    head = f"id: {event_id}\r\nevent: {event.event_name}\r\ndata: ".encode()
+    return head + event.__pydantic_serializer__.to_json(event) + b"\r\n\r\n"
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ async def _thread(state: AppState, ask: AskRequest, caller: str) -> _Thread:
 
 async def _events(
     state: AppState, ask: AskRequest, ticket: Ticket, shutdown: ShutdownSignal, thread: _Thread
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncIterator[bytes]:
     request_id = request_id_var.get()
     event_id = 0
     try:
