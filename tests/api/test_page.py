@@ -586,6 +586,7 @@ def test_a_summary_shows_above_the_rows_and_the_usage_adds_both_calls(
     ask(page, "各线路站点数排名", summarize=True)
     wait(page, lambda d: text(d, "status") == "Done.")
     assert text(page, "answer") == summary and shown(page, "answer-box")
+    assert not shown(page, "thinking-box")  # no reasoning came, only a line break after the SQL
     assert len(standin.requests) == 2
     assert text(page, "usage").endswith("107 tokens in, 23 out")
     ARTIFACTS.mkdir(exist_ok=True)

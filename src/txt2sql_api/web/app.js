@@ -211,7 +211,8 @@ const view = {
       $("thinking").append(`\n\n— attempt ${event.attempt}: fixing the SQL —\n`);
     }
     $("thinking").append(event.delta);
-    show("thinking-box");
+    // A line break after the SQL is no reasoning to show.
+    if ($("thinking").textContent.trim()) show("thinking-box");
   },
 
   sql(event) {
