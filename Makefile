@@ -73,9 +73,11 @@ lock: install
 
 bench: install
 	$(BIN)/python -m bench.run streams
+	$(BIN)/python -m bench.run streams --workers 2 --provider dashscope
 	$(BIN)/python -m bench.run seed
 	$(BIN)/python -m bench.run floor
 	$(BIN)/python -m bench.run cancel
 	$(BIN)/python -m bench.run schema
 	$(BIN)/python -m bench.run examples
+	$(BIN)/python -m bench.run compare
 	$(BIN)/python -m bench.run attacks

@@ -1,5 +1,6 @@
 """Runs the benchmarks and writes their figures: `python -m bench.run [--streams 1,100]
 [--provider dashscope|openai]` (both by default, side by side);
+`python -m bench.run --workers 2 --provider dashscope` for our service in two worker processes,
 `python -m bench.run seed [--streams 1,100]` for the same streams against the seed's approach,
 `python -m bench.run floor [--streams 1,100]` against the floor of our stack,
 `python -m bench.run compare` for the last three side by side,
@@ -60,6 +61,12 @@ def main() -> None:
     parser.add_argument("--first-token", type=float, default=0.2, help="upstream's own TTFT, s")
     parser.add_argument("--gap", type=float, default=0.1, help="upstream's gap between chunks, s")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="streams: our service in this many worker processes (TXT2SQL_WORKERS)",
+    )
+    parser.add_argument(
         "--provider",
         choices=streams.PROVIDERS,
         help="streams: only this provider's (default: both, in the same run)",
@@ -76,6 +83,9 @@ def main() -> None:
         return
     if args.which == "compare":
         runs = {"ours": read("streams"), "floor": read("floor"), "seed": read("seed")}
+        if (RESULTS / "streams-workers2.json").exists():
+            runs = {"ours, 1 worker": runs["ours"], "ours, 2 workers": read("streams-workers2")}
+            runs |= {"floor": read("floor"), "seed": read("seed")}
         print(streams.side_by_side(runs))
         return
 
@@ -97,9 +107,12 @@ def main() -> None:
     levels = _levels(args.streams or STREAMS_LEVELS)
     runs = {}
     for provider in [args.provider] if args.provider else streams.PROVIDERS:
-        result = streams.report(streams.run_provider(levels, upstream, provider), upstream)
+        run = streams.run_provider(levels, upstream, provider, args.workers)
+        result = streams.report(run, upstream)
         # streams.json: DashScope's, the one `compare` sets against the seed and the floor.
         name = "streams" if provider == "dashscope" else f"streams-{provider}"
+        if args.workers != 1:
+            name += f"-workers{args.workers}"
         if args.gap != parser.get_default("gap"):
             name += f"-gap{args.gap:g}"
         write(name, result, streams.markdown)

@@ -153,31 +153,47 @@ async def one_stream(session: aiohttp.ClientSession, url: str) -> Stream:
 
 
 class Sampler:
-    """Peak RSS and thread count of the server process while a level runs, and its CPU time."""
+    """The server's processes while a level runs (the parent and, with `--workers`, each
+    worker): the largest one's peak RSS (the per-worker figure), their threads, their CPU time."""
 
     def __init__(self, pid: int) -> None:
         self.process = psutil.Process(pid)
         self.rss = 0
         self.threads = 0
-        self._cpu_start = self._cpu()
+        self._cpu_start = {p.pid: _cpu(p) for p in self._processes()}
 
-    def _cpu(self) -> float:
-        times = self.process.cpu_times()
-        return float(times.user + times.system)
+    def _processes(self) -> list[psutil.Process]:
+        return [self.process, *self.process.children(recursive=True)]
 
     def cpu_seconds(self) -> float:
-        return self._cpu() - self._cpu_start
+        spent = 0.0
+        for process in self._processes():
+            try:
+                spent += _cpu(process) - self._cpu_start.get(process.pid, 0.0)
+            except psutil.NoSuchProcess:
+                continue
+        return spent
 
     async def run(self) -> None:
         while True:
-            self.rss = max(self.rss, self.process.memory_info().rss)
-            self.threads = max(self.threads, self.process.num_threads())
+            threads = 0
+            for process in self._processes():
+                try:
+                    self.rss = max(self.rss, process.memory_info().rss)
+                    threads += process.num_threads()
+                except psutil.NoSuchProcess:
+                    continue
+            self.threads = max(self.threads, threads)
             await asyncio.sleep(0.05)
 
 
-def _own_cpu_seconds() -> float:
-    times = psutil.Process().cpu_times()
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
     return float(times.user + times.system)
+
+
+def _own_cpu_seconds() -> float:
+    return _cpu(psutil.Process())
 
 
 async def upstream_call_delays(streams: list[Stream], control_url: str) -> list[float]:
@@ -236,15 +252,17 @@ Server = Callable[[str, int], AbstractContextManager[tuple[str, int]]]
 
 @contextmanager
 def service_process(
-    upstream_url: str, most: int, provider: Provider = "dashscope"
+    upstream_url: str, most: int, provider: Provider = "dashscope", workers: int = 1
 ) -> Iterator[tuple[str, int]]:
     """Our service: `txt2sql-api serve` on a throwaway demo database, its quotas above `most`,
-    its model calls going to the provider's stand-in."""
+    its model calls going to the provider's stand-in, in `workers` processes."""
     with admin_dsn() as admin:
         databases = Databases(admin)
         database_url = asyncio.run(new_demo_database(databases))
         try:
-            env = service_env(database_url, upstream_url, most, provider)
+            env = service_env(database_url, upstream_url, most, provider) | {
+                "TXT2SQL_WORKERS": str(workers)
+            }
             with serve_process(env) as (base_url, process):
                 yield base_url, process.pid
         finally:
@@ -305,9 +323,12 @@ def run(
         return Run(measured, direct_first_frame_ms(upstream_url, upstream, provider))
 
 
-def run_provider(levels: list[int], upstream: Upstream, provider: Provider) -> Run:
-    """Our service on the provider's stand-in."""
-    return run(levels, upstream, partial(service_process, provider=provider), provider)
+def run_provider(
+    levels: list[int], upstream: Upstream, provider: Provider, workers: int = 1
+) -> Run:
+    """Our service on the provider's stand-in, in `workers` processes."""
+    server = partial(service_process, provider=provider, workers=workers)
+    return run(levels, upstream, server, provider)
 
 
 def _sdk_call(provider: Provider, upstream_url: str) -> Callable[[], Iterator[Any]]:
@@ -395,6 +416,7 @@ def markdown(result: dict[str, Any]) -> str:
 
 SERVER_COLUMNS = [
     ("first event p50 / p99 (ms)", "{first_event_p50_ms} / {first_event_p99_ms}"),
+    ("total p50 (s)", "{total_p50_s}"),
     ("server CPU (s)", "{server_cpu_s}"),
     ("server RSS (MB)", "{server_rss_mb}"),
     ("failures", "{failures}"),
@@ -404,7 +426,7 @@ PROVIDER_COLUMNS = [
     SERVER_COLUMNS[0],
     ("server CPU per stream (ms)", "{server_cpu_per_stream_ms}"),
     ("threads", "{server_threads}"),
-    *SERVER_COLUMNS[2:],
+    *SERVER_COLUMNS[3:],
 ]
 
 
