@@ -98,6 +98,7 @@ def test_side_by_side_lines_up_the_levels_all_runs_have() -> None:
             "streams": streams,
             "first_event_p50_ms": p50,
             "first_event_p99_ms": 2 * p50,
+            "total_p50_s": p50 / 100,
             "server_cpu_s": streams / 100,
             "server_rss_mb": 80 + streams,
             "failures": streams // 500,
@@ -112,4 +113,6 @@ def test_side_by_side_lines_up_the_levels_all_runs_have() -> None:
         "floor: first event p50 / p99 (ms)",
     ]
     assert len(lines) == 4  # header, rule, and the levels 1 and 500 (floor alone ran 100)
-    assert lines[3] == "| 500 | 900.0 / 1800.0 | 700.0 / 1400.0 | 5.0 | 5.0 | 580 | 580 | 1 | 1 |"
+    assert lines[3] == (
+        "| 500 | 900.0 / 1800.0 | 700.0 / 1400.0 | 9.0 | 7.0 | 5.0 | 5.0 | 580 | 580 | 1 | 1 |"
+    )
