@@ -167,7 +167,20 @@ class Settings(BaseSettings):
         default=500, ge=1, description="Most conversations kept per API key (or in open mode)."
     )
     max_streams: int = Field(
-        default=200, ge=1, description="Live /v1/ask streams; past it a 503 with Retry-After."
+        default=200,
+        ge=1,
+        description="Live /v1/ask streams of the host (all its workers); past it a 503 with "
+        "Retry-After.",
+    )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Worker processes of `txt2sql-api serve` on one port: one per core.",
+    )
+    workers_state_dir: Path | None = Field(
+        default=None,
+        description="Set by `serve` for its workers: where they share metrics and (without "
+        "Redis) quota counters. Made fresh at each start; not set by hand.",
     )
     ping_seconds: float = Field(default=15.0, gt=0, description="SSE heartbeat interval.")
     send_timeout_seconds: float = Field(

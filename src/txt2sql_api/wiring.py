@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
@@ -12,8 +13,9 @@ from txt2sql_api.answer.observer import AnswerObserver
 from txt2sql_api.answer.pipeline import Answerer, guard_view
 from txt2sql_api.answer.reuse import ReusePolicy
 from txt2sql_api.api.admission import Admission
+from txt2sql_api.api.security.host_counters import HOST_COUNTERS_FILE, HostCounters
 from txt2sql_api.api.security.keys import KeyRing
-from txt2sql_api.api.security.quotas import LocalQuotas, Quotas
+from txt2sql_api.api.security.quotas import LocalQuotas, Quotas, RedisCounters
 from txt2sql_api.api.state import AppState, Database
 from txt2sql_api.background import every
 from txt2sql_api.config import Settings, read_keys
@@ -236,22 +238,32 @@ def _key_ring(settings: Settings) -> KeyRing:
 
 
 async def quotas(stack: AsyncExitStack, settings: Settings) -> Quotas:
+    """In Redis when there is one (every instance shares it); else, for the workers of one
+    `serve --workers N`, in the host's counters; else in process. The workers of one host also
+    hold its stream cap there."""
     local = LocalQuotas(
         rate_per_second=settings.rate_limit_per_minute / 60,
         burst=settings.rate_limit_burst,
         max_streams=settings.max_streams_per_key,
     )
-    if settings.redis_url is None:
-        return Quotas(local)
-    # Imported only here: redis is ~7 MB of every process's memory.
-    from redis.asyncio import Redis
+    workers = settings.workers > 1 and settings.workers_state_dir is not None
+    if settings.redis_url is not None:
+        # Imported only here: redis is ~7 MB of every process's memory.
+        from redis.asyncio import Redis
 
-    # Short timeouts: a request waits at most this long for Redis before the local fallback.
-    redis = Redis.from_url(
-        settings.redis_url.get_secret_value(), socket_timeout=0.5, socket_connect_timeout=0.5
-    )
-    stack.push_async_callback(redis.aclose)
-    return Quotas(local, redis, settings.redis_prefix)
+        # Short timeouts: a request waits at most this long for Redis before the local fallback.
+        redis = Redis.from_url(
+            settings.redis_url.get_secret_value(), socket_timeout=0.5, socket_connect_timeout=0.5
+        )
+        stack.push_async_callback(redis.aclose)
+        host = socket.gethostname() if workers else ""
+        return Quotas(local, RedisCounters(redis), settings.redis_prefix, host=host)
+    if workers:
+        assert settings.workers_state_dir is not None
+        counters = HostCounters(settings.workers_state_dir / HOST_COUNTERS_FILE)
+        stack.callback(counters.close)
+        return Quotas(local, counters, host="this")
+    return Quotas(local)
 
 
 async def _schema_cache(

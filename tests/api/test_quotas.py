@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,8 +21,9 @@ from tests.helpers.eventually import eventually, eventually_sync
 from tests.helpers.serve_process import serve
 from tests.helpers.sse import collect, names
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
+from txt2sql_api.api.security.host_counters import HostCounters
 from txt2sql_api.api.security.keys import fingerprint
-from txt2sql_api.api.security.quotas import LocalQuotas, Quotas
+from txt2sql_api.api.security.quotas import LocalQuotas, Quotas, RedisCounters, SharedCounters
 
 AS_KEY = {"X-API-Key": KEY}
 AS_OTHER = {"X-API-Key": OTHER_KEY}
@@ -236,24 +238,67 @@ def test_open_mode_quotas_follow_x_forwarded_for_from_a_trusted_proxy_only(
     assert codes == ([200, 429, 200] if apart else [200, 429, 429])
 
 
-@pytest.mark.redis
-async def test_a_live_stream_keeps_its_shared_slot_past_the_lease(
-    redis_prefix: str, redis_server: str
-) -> None:
-    redis = Redis.from_url(redis_server)
-    local = LocalQuotas(rate_per_second=1.0, burst=1, max_streams=1)
-    quotas = Quotas(local, redis, redis_prefix, lease_seconds=0.6)
+@pytest.fixture(params=["redis", "host"])
+async def counters(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SharedCounters]:
+    """Both kinds of shared counters: Redis's, and the host's file for workers."""
+    if request.param == "host":
+        host = HostCounters(tmp_path / "quotas.sqlite")
+        yield host
+        host.close()
+        return
+    redis = Redis.from_url(request.getfixturevalue("redis_server"))
     try:
-        held = await quotas.acquire("a")
-        assert held is not None and held.shared
-        renewing = quotas.renewal(held)
-        assert renewing is not None
-        await asyncio.sleep(1.5)  # two and a half leases
-        refused = await quotas.acquire("a")
-        renewing.cancel()
-        await asyncio.sleep(1.0)  # not renewed any more: it lapses, as a dead instance's would
-        after_lapse = await quotas.acquire("a")
+        yield RedisCounters(redis)
     finally:
         await redis.aclose()
+
+
+@pytest.mark.redis
+async def test_a_live_stream_keeps_its_shared_slot_past_the_lease(
+    redis_prefix: str, counters: SharedCounters
+) -> None:
+    local = LocalQuotas(rate_per_second=1.0, burst=1, max_streams=1)
+    quotas = Quotas(local, counters, redis_prefix, lease_seconds=0.6)
+    held = await quotas.acquire("a")
+    assert held is not None and held.shared
+    renewing = quotas.renewal(held)
+    assert renewing is not None
+    await asyncio.sleep(1.5)  # two and a half leases
+    refused = await quotas.acquire("a")
+    renewing.cancel()
+    await asyncio.sleep(1.0)  # not renewed any more: it lapses, as a dead instance's would
+    after_lapse = await quotas.acquire("a")
     assert refused is None
     assert after_lapse is not None
+
+
+@pytest.mark.redis
+async def test_processes_sharing_counters_share_the_rate_and_the_slots(
+    redis_prefix: str, counters: SharedCounters
+) -> None:
+    def quotas() -> Quotas:
+        local = LocalQuotas(rate_per_second=0.5, burst=2, max_streams=1)
+        return Quotas(local, counters, redis_prefix)
+
+    one, two = quotas(), quotas()
+    waits = [await one.take("k"), await two.take("k"), await one.take("k")]
+    assert waits[:2] == [0.0, 0.0] and waits[2] > 1.0
+    lease = await one.acquire("k")
+    assert lease is not None and await two.acquire("k") is None
+    await one.release(lease)
+    assert await two.acquire("k") is not None
+
+
+@pytest.mark.redis
+async def test_the_host_cap_is_held_in_the_shared_counters(
+    redis_prefix: str, counters: SharedCounters
+) -> None:
+    local = LocalQuotas(rate_per_second=1.0, burst=1, max_streams=5)
+    one = Quotas(local, counters, redis_prefix, host="h")
+    two = Quotas(local, counters, redis_prefix, host="h")
+    assert one.shares_host and not Quotas(local, counters, redis_prefix).shares_host
+    first = await one.acquire_host(1)
+    assert first is not None and first.shared
+    assert await two.acquire_host(1) is None
+    await one.release(first)
+    assert await two.acquire_host(1) is not None

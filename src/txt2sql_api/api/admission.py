@@ -1,13 +1,12 @@
 """Every ceiling a stream passes before it starts, taken and given back in one place.
 
 Checked once the question is known to be valid (a 422 or 403 comes first), in this order: the
-host's live streams (`TXT2SQL_MAX_STREAMS`, a 503: the server is full) and then the caller's
-(`TXT2SQL_MAX_STREAMS_PER_KEY`, a 429: this key is). An overload is a refusal, never a hang.
+host's live streams (`TXT2SQL_MAX_STREAMS`, a 503: the server is full; counted across the
+workers of `serve --workers N`) and then the caller's (`TXT2SQL_MAX_STREAMS_PER_KEY`, a 429:
+this key is). An overload is a refusal, never a hang.
 """
 
 from __future__ import annotations
-
-import asyncio
 
 import anyio
 from fastapi import HTTPException, status
@@ -24,23 +23,24 @@ class Ticket:
     """A stream's place under both ceilings, given back once, whichever of the stream or the
     response ends first."""
 
-    def __init__(self, admission: Admission, lease: Lease) -> None:
+    def __init__(self, admission: Admission, leases: list[Lease]) -> None:
         self._admission = admission
-        self._lease = lease
-        self._renewing: asyncio.Task[None] | None = admission.quotas.renewal(lease)
+        self._leases = leases
+        quotas = admission.quotas
+        self._renewing = [task for lease in leases if (task := quotas.renewal(lease))]
         self._held = True
 
     async def release(self) -> None:
         if not self._held:
             return
         self._held = False
-        if self._renewing is not None:
-            self._renewing.cancel()
+        for task in self._renewing:
+            task.cancel()
         self._admission.live -= 1
         # Shielded: a stream that ends by cancellation (client gone, shutdown) must still give
-        # its slot back; bounded, so an unreachable Redis cannot hold the request open.
+        # its slots back; bounded, so unreachable counters cannot hold the request open.
         with anyio.CancelScope(shield=True), anyio.move_on_after(5):
-            await self._admission.quotas.release(self._lease)
+            await _released(self._admission.quotas, self._leases)
 
 
 class Admission:
@@ -53,23 +53,43 @@ class Admission:
 
     async def admit(self, caller: str) -> Ticket:
         if self.live >= self.max_streams:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                "too many live streams, retry shortly",
-                headers={"Retry-After": str(RETRY_SECONDS)},
-            )
+            raise _host_full()
         self.live += 1
-        lease = None
+        leases: list[Lease] = []
+        admitted = False
         try:
+            # The workers of one host share its cap: it is held where they all see it.
+            if self.quotas.shares_host:
+                host = await self.quotas.acquire_host(self.max_streams)
+                if host is None:
+                    raise _host_full()
+                leases.append(host)
             lease = await self.quotas.acquire(caller)
+            if lease is None:
+                self.metrics.refused.labels("streams_limited").inc()
+                raise HTTPException(
+                    status.HTTP_429_TOO_MANY_REQUESTS,
+                    "too many live streams for this key",
+                    headers={"Retry-After": str(RETRY_SECONDS)},
+                )
+            leases.append(lease)
+            admitted = True
         finally:
-            if lease is None:  # refused, or the wait was cancelled: the host slot goes back
+            if not admitted:  # refused, or the wait was cancelled: the slots go back
                 self.live -= 1
-        if lease is None:
-            self.metrics.refused.labels("streams_limited").inc()
-            raise HTTPException(
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                "too many live streams for this key",
-                headers={"Retry-After": str(RETRY_SECONDS)},
-            )
-        return Ticket(self, lease)
+                with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+                    await _released(self.quotas, leases)
+        return Ticket(self, leases)
+
+
+def _host_full() -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "too many live streams, retry shortly",
+        headers={"Retry-After": str(RETRY_SECONDS)},
+    )
+
+
+async def _released(quotas: Quotas, leases: list[Lease]) -> None:
+    for lease in leases:
+        await quotas.release(lease)

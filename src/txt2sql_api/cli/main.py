@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        help="worker processes on the port, one per core (default: TXT2SQL_WORKERS, 1)",
+    )
     ask = commands.add_parser(
         "ask",
         help="ask a running service a question and show the answer as it streams in",
@@ -156,6 +161,13 @@ class Target(NamedTuple):
     owner_url: str
 
 
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
 def _service_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--url", default=DEFAULT_URL, help="the service (%(default)s)")
     command.add_argument(
@@ -215,24 +227,16 @@ def database(settings: Settings, *, keep_running: bool = False) -> Iterator[Targ
 def serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    from txt2sql_api.api.http_limits import HttpLimits, limited_protocol
-    from txt2sql_api.app import create_app
+    from txt2sql_api.cli.server import server_config
+    from txt2sql_api.cli.workers import serve_workers
 
     with database(settings) as target:
         settings = target.settings
+        if settings.workers > 1:
+            serve_workers(settings, host, port)
+            return
         logger.info("serving on http://%s:%d (docs at /docs)", host, port)
-        uvicorn.run(
-            create_app(settings),
-            host=host,
-            port=port,
-            http=limited_protocol(HttpLimits.from_settings(settings)),
-            log_config=None,
-            # The service logs each request itself (logs.py), without query strings: they carry
-            # questions and stream tokens.
-            access_log=False,
-            # Past the streams' own grace: a stream stuck in a send cannot hold the exit forever.
-            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
-        )
+        uvicorn.Server(server_config(settings, host, port)).run()
 
 
 def demo_load(settings: Settings, if_missing: bool) -> None:
@@ -500,6 +504,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return ask(args.question, asking, args.conversation)
     configure_logging(settings)
     if args.command == "serve":
+        if args.workers is not None:
+            settings = settings.model_copy(update={"workers": args.workers})
         serve(settings, args.host, args.port)
         return 0
     if args.command == "standin":

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from typing import Protocol
 
 import asyncpg
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -21,6 +22,9 @@ class ThreadCounts(Protocol):
     @property
     def alive(self) -> int: ...
 
+
+# Set by `serve --workers N` for its workers: prometheus_client keeps their values in files there.
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 # Seconds: from a few milliseconds (a cached answer's first event) to a slow model's minute.
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120)
@@ -91,7 +95,10 @@ class Metrics:
         self.answers = Counter(
             "txt2sql_answers", "Answered questions by outcome.", ["outcome"], registry=r
         )
-        self.live_streams = Gauge("txt2sql_live_streams", "Streams running now.", registry=r)
+        # Under `serve --workers N`, summed over the live workers.
+        self.live_streams = Gauge(
+            "txt2sql_live_streams", "Streams running now.", registry=r, multiprocess_mode="livesum"
+        )
         self.first_event = Histogram(
             "txt2sql_first_event_seconds",
             "From the start of a stream to its first event.",
@@ -142,6 +149,20 @@ class Metrics:
         r.register(self._pool)
         self._runtime = _RuntimeCollector()
         r.register(self._runtime)
+
+    def exposition(self) -> bytes:
+        """The metrics as Prometheus reads them. Under `serve --workers N` (prometheus_client's
+        multiprocess mode) the counters, histograms and live gauges of every worker, added up;
+        the pool, task and thread gauges are the answering worker's."""
+        if not os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+            return generate_latest(self.registry)
+        from prometheus_client import multiprocess
+
+        host = CollectorRegistry()
+        multiprocess.MultiProcessCollector(host)  # type: ignore[no-untyped-call]
+        host.register(self._pool)
+        host.register(self._runtime)
+        return generate_latest(host)
 
     def watch_pool(self, pool: asyncpg.Pool | None) -> None:
         self._pool.pool = pool

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -118,53 +118,103 @@ class LocalQuotas:
         return len(self._streams.get(caller, ()))
 
 
+class SharedCounters(Protocol):
+    """Counters several processes share: Redis (every instance), or a file of the host's
+    (`HostCounters`: the workers of one `serve --workers N`)."""
+
+    # What a failure to reach them raises: the caller falls back to its own counters.
+    failures: tuple[type[Exception], ...]
+
+    async def take(self, key: str, rate_per_second: float, burst: int) -> float: ...
+
+    async def acquire(self, key: str, cap: int, lease_id: str, lease_seconds: float) -> bool: ...
+
+    async def renew(self, key: str, lease_id: str, lease_seconds: float) -> None: ...
+
+    async def release(self, key: str, lease_id: str) -> None: ...
+
+
+class RedisCounters:
+    def __init__(self, redis: Redis) -> None:
+        from redis.exceptions import RedisError
+
+        self.failures: tuple[type[Exception], ...] = (RedisError, OSError)
+        self._redis = redis
+        self._take: Any = redis.register_script(_TAKE_LUA)
+        self._acquire: Any = redis.register_script(_ACQUIRE_LUA)
+        self._renew: Any = redis.register_script(_RENEW_LUA)
+
+    async def take(self, key: str, rate_per_second: float, burst: int) -> float:
+        return float(await self._take(keys=[key], args=[rate_per_second, burst]))
+
+    async def acquire(self, key: str, cap: int, lease_id: str, lease_seconds: float) -> bool:
+        return bool(await self._acquire(keys=[key], args=[cap, lease_id, lease_seconds]))
+
+    async def renew(self, key: str, lease_id: str, lease_seconds: float) -> None:
+        await self._renew(keys=[key], args=[lease_id, lease_seconds])
+
+    async def release(self, key: str, lease_id: str) -> None:
+        await self._redis.zrem(key, lease_id)
+
+
 class Quotas:
-    """The quotas the service enforces: in Redis when one is configured, else in process."""
+    """The quotas the service enforces: in shared counters when there are some (Redis, or the
+    host's for workers), else in process. `host_streams`: the host's cap on live streams, held
+    in the shared counters too (the workers of one host share it), else None."""
 
     def __init__(
         self,
         local: LocalQuotas,
-        redis: Redis | None = None,
+        shared: SharedCounters | None = None,
         prefix: str = "",
         lease_seconds: float = STREAM_LEASE_SECONDS,
+        host: str = "",
     ) -> None:
         self.local = local
-        self._redis = redis
+        self._shared = shared
         self._prefix = prefix
         self.lease_seconds = lease_seconds
-        self._take: Any = redis.register_script(_TAKE_LUA) if redis else None
-        self._acquire: Any = redis.register_script(_ACQUIRE_LUA) if redis else None
-        self._renew: Any = redis.register_script(_RENEW_LUA) if redis else None
-        self._redis_failures: tuple[type[Exception], ...] = ()
-        if redis is not None:
-            from redis.exceptions import RedisError
-
-            self._redis_failures = (RedisError, OSError)
+        self._host = host
 
     async def take(self, caller: str) -> float:
-        if self._redis is not None:
+        if self._shared is not None:
             try:
-                wait = await self._take(
-                    keys=[f"{self._prefix}rate:{caller}"],
-                    args=[self.local.rate_per_second, self.local.burst],
-                )
-                return float(wait)
-            except self._redis_failures as exc:
-                _redis_failed(exc)
+                key = f"{self._prefix}rate:{caller}"
+                return await self._shared.take(key, self.local.rate_per_second, self.local.burst)
+            except self._shared.failures as exc:
+                _shared_failed(exc)
         return self.local.take(caller)
 
     async def acquire(self, caller: str) -> Lease | None:
-        if self._redis is not None:
-            lease = Lease(caller, uuid.uuid4().hex, shared=True)
+        if self._shared is not None:
             try:
-                granted = await self._acquire(
-                    keys=[self._streams_key(caller)],
-                    args=[self.local.max_streams, lease.lease_id, self.lease_seconds],
-                )
-                return lease if granted else None
-            except self._redis_failures as exc:
-                _redis_failed(exc)
+                return await self._acquire_shared(caller, self.local.max_streams)
+            except self._shared.failures as exc:
+                _shared_failed(exc)
         return self.local.acquire(caller)
+
+    @property
+    def shares_host(self) -> bool:
+        """Whether the host's live streams are counted in the shared counters (the workers of
+        one host), rather than by each process alone."""
+        return self._shared is not None and bool(self._host)
+
+    async def acquire_host(self, cap: int) -> Lease | None:
+        """A slot under the host's cap (`shares_host`). When the counters cannot be reached,
+        a local lease: each worker's own count still caps it."""
+        assert self._shared is not None
+        try:
+            return await self._acquire_shared(f"host:{self._host}", cap)
+        except self._shared.failures as exc:
+            _shared_failed(exc)
+            return Lease(f"host:{self._host}", uuid.uuid4().hex, shared=False)
+
+    async def _acquire_shared(self, caller: str, cap: int) -> Lease | None:
+        assert self._shared is not None
+        lease = Lease(caller, uuid.uuid4().hex, shared=True)
+        key = self._streams_key(caller)
+        granted = await self._shared.acquire(key, cap, lease.lease_id, self.lease_seconds)
+        return lease if granted else None
 
     def renewal(self, lease: Lease) -> asyncio.Task[None] | None:
         """A task renewing a shared lease until it is cancelled, so that a stream longer than
@@ -172,30 +222,32 @@ class Quotas:
         return asyncio.create_task(self._keep(lease)) if lease.shared else None
 
     async def _keep(self, lease: Lease) -> None:
+        assert self._shared is not None  # a shared lease only comes from shared counters
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
             try:
-                await self._renew(
-                    keys=[self._streams_key(lease.caller)],
-                    args=[lease.lease_id, self.lease_seconds],
-                )
-            except self._redis_failures as exc:
-                _redis_failed(exc)
+                key = self._streams_key(lease.caller)
+                await self._shared.renew(key, lease.lease_id, self.lease_seconds)
+            except self._shared.failures as exc:
+                _shared_failed(exc)
 
     async def release(self, lease: Lease) -> None:
         if not lease.shared:
             self.local.release(lease)
             return
-        assert self._redis is not None  # a shared lease only comes from Redis
+        assert self._shared is not None
         try:
-            await self._redis.zrem(self._streams_key(lease.caller), lease.lease_id)
-        except self._redis_failures as exc:
+            await self._shared.release(self._streams_key(lease.caller), lease.lease_id)
+        except self._shared.failures as exc:
             # The lease runs out by itself (lease_seconds).
-            _redis_failed(exc)
+            _shared_failed(exc)
 
     def _streams_key(self, caller: str) -> str:
         return f"{self._prefix}streams:{caller}"
 
 
-def _redis_failed(exc: Exception) -> None:
-    logger.warning("redis unavailable, quotas are per instance for now: %s", type(exc).__name__)
+def _shared_failed(exc: Exception) -> None:
+    logger.warning(
+        "shared quota counters unavailable, quotas are per instance for now: %s",
+        type(exc).__name__,
+    )
