@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 
 import anyio
-from fastapi import HTTPException, status
+from fastapi import status
 
+from txt2sql_api.api.errors import Refusal
 from txt2sql_api.api.security.quotas import Lease, Quotas
 from txt2sql_api.observability.metrics import Metrics
 
@@ -53,9 +54,11 @@ class Admission:
 
     async def admit(self, caller: str) -> Ticket:
         if self.live >= self.max_streams:
-            raise HTTPException(
+            raise Refusal(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
+                "server_busy",
                 "too many live streams, retry shortly",
+                retryable=True,
                 headers={"Retry-After": str(RETRY_SECONDS)},
             )
         self.live += 1
@@ -67,9 +70,11 @@ class Admission:
                 self.live -= 1
         if lease is None:
             self.metrics.refused.labels("streams_limited").inc()
-            raise HTTPException(
+            raise Refusal(
                 status.HTTP_429_TOO_MANY_REQUESTS,
+                "streams_limited",
                 "too many live streams for this key",
+                retryable=True,
                 headers={"Retry-After": str(RETRY_SECONDS)},
             )
         return Ticket(self, lease)

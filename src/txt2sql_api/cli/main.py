@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
+    commands.add_parser(
+        "mcp",
+        help="serve the MCP tools over standard input and output, for a local AI agent",
+        description="The tools and resources of /mcp, for an agent that starts this command "
+        "itself (no API key: it runs as you). Logs go to standard error.",
+    )
     ask = commands.add_parser(
         "ask",
         help="ask a running service a question and show the answer as it streams in",
@@ -217,6 +223,13 @@ def serve(settings: Settings, host: str, port: int) -> None:
             # Past the streams' own grace: a stream stuck in a send cannot hold the exit forever.
             timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
         )
+
+
+def mcp(settings: Settings) -> None:
+    from txt2sql_api.cli.mcp_stdio import serve_stdio
+
+    with database(settings) as target:
+        asyncio.run(serve_stdio(target.settings))
 
 
 def demo_load(settings: Settings, if_missing: bool) -> None:
@@ -469,6 +482,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging(settings)
     if args.command == "serve":
         serve(settings, args.host, args.port)
+        return 0
+    if args.command == "mcp":
+        mcp(settings)
         return 0
     if args.command == "standin":
         return standin(args.host, args.port, args.api_key, args.answers)
