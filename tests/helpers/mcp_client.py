@@ -4,6 +4,7 @@ over stdio, and what the tests read from its results."""
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -30,8 +31,12 @@ async def http_client(base_url: str, key: str | None = None) -> AsyncIterator[Cl
 
 @asynccontextmanager
 async def stdio_client(env: Mapping[str, str]) -> AsyncIterator[Client]:
-    """`txt2sql-api mcp` as the agent's child process, configured by `env` alone."""
-    async with Client(StdioServerParameters(command=CLI, args=["mcp"], env=dict(env))) as client:
+    """`txt2sql-api mcp` as the agent's child process, configured by `env` alone (and no .env:
+    it runs in the temporary directory)."""
+    command = StdioServerParameters(
+        command=CLI, args=["mcp"], env=dict(env), cwd=tempfile.gettempdir()
+    )
+    async with Client(command) as client:
         yield client
 
 

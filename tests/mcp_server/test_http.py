@@ -5,9 +5,18 @@ stand-in, a real database), progress while the model reasons."""
 from __future__ import annotations
 
 import time
+from functools import partial
 
-from tests.helpers.demo import ANSWER, DEMO_QUESTION, DEMO_SQL
+import anyio
+import httpx
+import pytest
+from httpx_sse import EventSource
+
+from tests.helpers.demo import ANSWER, DEMO_QUESTION, DEMO_SQL, answer
+from tests.helpers.eventually import eventually
 from tests.helpers.mcp_client import error_of, http_client, structured
+from tests.helpers.metrics_text import metric
+from tests.helpers.pg import checksum
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 
 
@@ -98,3 +107,94 @@ async def test_a_blank_question_is_a_tool_error_with_our_code(demo_server: str) 
     assert error["code"] == "invalid_input"
     assert "must not be blank" in error["message"]
     assert schema["tables"]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["DROP TABLE dtzpt", "UPDATE dtzpt SET zdmc = 'x'", "SELECT 1; DELETE FROM dtzpt"],
+)
+async def test_hostile_sql_from_the_model_comes_back_invalid_and_is_never_run(
+    demo_server: str, demo_db: str, standin: DashScopeStandIn, hostile: str
+) -> None:
+    before = await checksum(demo_db)
+    standin.default = Script(content=answer(hostile))
+    async with http_client(demo_server) as client:
+        result = await client.call_tool("ask", {"question": DEMO_QUESTION, "execute": True})
+    answer_ = structured(result)
+
+    assert answer_["sql"] == hostile
+    assert answer_["valid"] is False
+    assert answer_["problems"]
+    assert (answer_["rows"], answer_["row_count"]) == (None, None)
+    assert await checksum(demo_db) == before
+
+
+CALL = {
+    "jsonrpc": "2.0",
+    "id": 7,
+    "method": "tools/call",
+    "params": {
+        "name": "ask",
+        "arguments": {"question": DEMO_QUESTION},
+        "_meta": {"progressToken": "p"},
+    },
+}
+
+
+async def _first_progress_then_hang_up(base_url: str) -> float:
+    """A tools/call as a client of the 2025 wire sends it, read to its first reasoning
+    (a progress notification), then the connection closed; says when."""
+    headers = {"Accept": "application/json, text/event-stream"}
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        async with client.stream("POST", "/mcp", json=CALL, headers=headers) as response:
+            assert response.status_code == 200
+            async for sse in EventSource(response).aiter_sse():
+                if "我理" in sse.data:
+                    break
+    return time.monotonic()
+
+
+async def _nothing_left_running(base_url: str) -> bool:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        text = (await client.get("/metrics")).text
+    busy = metric(text, "txt2sql_upstream_threads", state="busy")
+    return metric(text, "txt2sql_live_streams") == 0 and busy == 0
+
+
+async def test_a_client_that_hangs_up_cuts_the_model_call_off(
+    demo_server: str, standin: DashScopeStandIn
+) -> None:
+    standin.default = Script(content=ANSWER * 50, chunk_size=2, gap=0.05)
+    for count in (1, 2):
+        hung_up = await _first_progress_then_hang_up(demo_server)
+        await eventually(
+            lambda n=count: standin.aborted == n, "the stand-in saw the call cut off", within=1.0
+        )
+        assert time.monotonic() - hung_up < 1.0
+    assert standin.completed == 0
+    await eventually(
+        lambda: _nothing_left_running(demo_server),
+        "no live stream or busy model call left",
+    )
+
+
+async def test_a_call_the_sdk_cancels_cuts_the_model_call_off(
+    demo_server: str, standin: DashScopeStandIn
+) -> None:
+    standin.default = Script(content=ANSWER * 50, chunk_size=2, gap=0.05)
+    reasoning = anyio.Event()
+
+    async def on_progress(_step: float, _total: float | None, message: str | None) -> None:
+        if message and "我理" in message:
+            reasoning.set()
+
+    async with http_client(demo_server) as client, anyio.create_task_group() as calls:
+        calls.start_soon(
+            partial(client.call_tool, progress_callback=on_progress),
+            "ask",
+            {"question": DEMO_QUESTION},
+        )
+        await reasoning.wait()
+        calls.cancel_scope.cancel()
+    await eventually(lambda: standin.aborted == 1, "the stand-in saw the call cut off")
+    assert standin.completed == 0

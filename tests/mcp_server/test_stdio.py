@@ -1,0 +1,46 @@
+"""`txt2sql-api mcp`: the same tools over stdio, the command started by the official MCP
+client SDK as an agent starts it, on the demo database, answering through the stand-in."""
+
+from __future__ import annotations
+
+from tests.helpers.app import TEST_API_KEY
+from tests.helpers.demo import ANSWER, DEMO_QUESTION, DEMO_SQL
+from tests.helpers.mcp_client import error_of, stdio_client, structured
+from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
+
+
+async def test_stdio_lists_and_answers_as_http_does(
+    demo_db: str, standin: DashScopeStandIn
+) -> None:
+    standin.default = Script(content=ANSWER, chunk_size=4)
+    env = {
+        "DATABASE_URL": demo_db,
+        "DASHSCOPE_API_KEY": TEST_API_KEY,
+        "DASHSCOPE_HTTP_BASE_URL": standin.base_url,
+        "TXT2SQL_REUSE_EXAMPLES": "false",
+        # Keys configured for HTTP do not stop the local agent that started the command.
+        "TXT2SQL_API_KEYS": "k-only-for-http",
+    }
+    progress: list[str] = []
+
+    async def on_progress(_step: float, _total: float | None, message: str | None) -> None:
+        progress.append(message or "")
+
+    async with stdio_client(env) as client:
+        tools = sorted(tool.name for tool in (await client.list_tools()).tools)
+        answer = structured(
+            await client.call_tool(
+                "ask",
+                {"question": DEMO_QUESTION, "execute": True},
+                progress_callback=on_progress,
+            )
+        )
+        blank = error_of(await client.call_tool("ask", {"question": ""}))
+        tables = await client.read_resource("schema://tables")
+
+    assert tools == ["add_example", "ask", "describe_schema"]
+    assert (answer["sql"], answer["valid"], answer["row_count"]) == (DEMO_SQL, True, 1)
+    assert answer["request_id"] not in ("", "-")
+    assert ANSWER.split("\n")[0] in "".join(progress)
+    assert blank["code"] == "invalid_input"
+    assert '"dtzpt"' in tables.contents[0].text  # type: ignore[union-attr]
