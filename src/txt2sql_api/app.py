@@ -92,9 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health.router, metrics.router, page.router, docs.router):
         app.include_router(router)
     # A route, not a mount: `/mcp` itself, as MCP clients are configured, with no redirect.
-    app.router.routes.append(
-        Route(MCP_PATH, mcp, methods=["GET", "POST", "DELETE"], include_in_schema=False)
-    )
+    # POST only: stateless, the server keeps no GET stream open and no session to DELETE.
+    app.router.routes.append(Route(MCP_PATH, mcp, methods=["POST"], include_in_schema=False))
     app.mount("/static", page.static_files(), name="static")
     app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     install_openapi(app)

@@ -12,6 +12,7 @@ from typing import Any
 import httpx2
 from asgi_lifespan import LifespanManager
 from mcp import Client, StdioServerParameters
+from mcp.client.client import ConnectMode
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent
 
@@ -21,11 +22,14 @@ from txt2sql_api.config import Settings
 
 
 @asynccontextmanager
-async def http_client(base_url: str, key: str | None = None) -> AsyncIterator[Client]:
+async def http_client(
+    base_url: str, key: str | None = None, mode: ConnectMode = "auto"
+) -> AsyncIterator[Client]:
+    """`mode`: "auto" (the 2026-07-28 protocol) or "legacy" (the 2025 initialize handshake)."""
     headers = {"Authorization": f"Bearer {key}"} if key else None
     async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=60)) as http:
         transport = streamable_http_client(f"{base_url}/mcp", http_client=http)
-        async with Client(transport) as client:
+        async with Client(transport, mode=mode) as client:
             yield client
 
 

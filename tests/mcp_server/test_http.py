@@ -11,6 +11,7 @@ import anyio
 import httpx
 import pytest
 from httpx_sse import EventSource
+from mcp.client.client import ConnectMode
 
 from tests.helpers.demo import ANSWER, DEMO_QUESTION, DEMO_SQL, answer
 from tests.helpers.eventually import eventually
@@ -45,11 +46,12 @@ async def test_lists_the_tools_with_their_schemas_and_hints_and_the_resources(
     assert {r.mime_type for r in resources.values()} == {"application/json"}
 
 
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_ask_answers_the_demo_question_with_the_stand_in_s_sql(
-    demo_server: str, standin: DashScopeStandIn
+    demo_server: str, standin: DashScopeStandIn, mode: ConnectMode
 ) -> None:
     standin.push(Script(content=ANSWER, chunk_size=4))
-    async with http_client(demo_server) as client:
+    async with http_client(demo_server, mode=mode) as client:
         answer = structured(await client.call_tool("ask", {"question": DEMO_QUESTION}))
 
     assert answer["sql"] == DEMO_SQL
@@ -96,6 +98,15 @@ async def test_the_reasoning_arrives_as_progress_before_the_result(
     steps = [step for step, _, _ in progress]
     assert steps == sorted(set(steps))
     assert all(at < answered for _, _, at in progress)
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_no_stream_or_session_is_kept_by_the_server(demo_server: str, method: str) -> None:
+    """Stateless: the server never calls the client back (no GET stream) and keeps no session
+    to end (no DELETE)."""
+    headers = {"Accept": "text/event-stream"}
+    response = httpx.request(method, f"{demo_server}/mcp", headers=headers, timeout=5)
+    assert (response.status_code, response.headers["allow"]) == (405, "POST")
 
 
 async def test_a_blank_question_is_a_tool_error_with_our_code(demo_server: str) -> None:
