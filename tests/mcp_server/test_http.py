@@ -4,6 +4,7 @@ stand-in, a real database), progress while the model reasons."""
 
 from __future__ import annotations
 
+import json
 import time
 from functools import partial
 
@@ -209,3 +210,20 @@ async def test_a_call_the_sdk_cancels_cuts_the_model_call_off(
         calls.cancel_scope.cancel()
     await eventually(lambda: standin.aborted == 1, "the stand-in saw the call cut off")
     assert standin.completed == 0
+
+
+@pytest.mark.parametrize("version", [None, "2025-06-18"])
+async def test_the_answer_s_request_id_is_the_http_request_s(
+    demo_server: str, standin: DashScopeStandIn, version: str | None
+) -> None:
+    """So that the access log, the answer's log line and feedback name the same request."""
+    standin.push(Script(content=ANSWER))
+    headers = {"Accept": "application/json, text/event-stream", "X-Request-ID": "mcp-req-1"}
+    if version:
+        headers["MCP-Protocol-Version"] = version
+    async with httpx.AsyncClient(base_url=demo_server, timeout=30) as client:
+        async with client.stream("POST", "/mcp", json=CALL, headers=headers) as response:
+            events = [sse async for sse in EventSource(response).aiter_sse()]
+    result = json.loads(events[-1].data)["result"]
+    assert response.headers["x-request-id"] == "mcp-req-1"
+    assert result["structuredContent"]["request_id"] == "mcp-req-1"

@@ -3,9 +3,15 @@ client SDK as an agent starts it, on the demo database, answering through the st
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from tests.helpers.app import TEST_API_KEY
 from tests.helpers.demo import ANSWER, DEMO_QUESTION, DEMO_SQL
+from tests.helpers.eventually import eventually
 from tests.helpers.mcp_client import error_of, stdio_client, structured
+from tests.helpers.processes import postgres_servers
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 
 
@@ -44,3 +50,16 @@ async def test_stdio_lists_and_answers_as_http_does(
     assert ANSWER.split("\n")[0] in "".join(progress)
     assert blank["code"] == "invalid_input"
     assert '"dtzpt"' in tables.contents[0].text  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+async def test_without_database_url_stdio_answers_from_the_embedded_demo_and_stops_it(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "pgdata"
+    async with stdio_client({"TXT2SQL_DATA_DIR": str(data_dir)}) as client:
+        assert len(postgres_servers([data_dir])) == 1
+        # A verified question of the demo: answered from its example, with no model at all.
+        answer = structured(await client.call_tool("ask", {"question": DEMO_QUESTION}))
+    assert (answer["source"], answer["valid"]) == ("example", True)
+    await eventually(lambda: not postgres_servers([data_dir]), "the embedded server stopped")

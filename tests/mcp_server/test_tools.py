@@ -103,3 +103,14 @@ async def test_without_a_database_the_tools_say_so() -> None:
         error = error_of(await client.call_tool("describe_schema", {}))
         asked = error_of(await client.call_tool("ask", {"question": DEMO_QUESTION}))
     assert error["code"] == asked["code"] == "database_unavailable"
+
+
+async def test_a_question_past_the_length_limit_is_invalid_input(demo_db: str) -> None:
+    async with app_client(settings_for(demo_db, max_question_chars=10)) as client:
+        long = "沈塘桥地铁站的基本信息是什么"
+        errors = [
+            error_of(await client.call_tool(tool, {"question": long}))
+            for tool in ("describe_schema", "ask")
+        ]
+    assert [error["code"] for error in errors] == ["invalid_input", "invalid_input"]
+    assert all("longer than 10 characters" in error["message"] for error in errors)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 
 from txt2sql_api.api.deps import get_database
-from txt2sql_api.api.routes.ask import AskRequest, admit, answer_events
+from txt2sql_api.api.routes.ask import AskRequest, admit, answer_events, check_length
 from txt2sql_api.api.routes.schema import SchemaView, schema_view
 from txt2sql_api.api.security.auth import admit_request
 from txt2sql_api.api.security.keys import OPEN_CALLER
@@ -115,10 +115,7 @@ async def ask(
 async def describe_schema(
     question: Annotated[
         str | None,
-        Field(
-            max_length=2000,
-            description="Show only the tables this question would be answered from, and why.",
-        ),
+        Field(description="Show only the tables this question would be answered from, and why."),
     ] = None,
 ) -> SchemaView:
     """The tables, columns (with types and comments), keys and known values of the database
@@ -126,8 +123,10 @@ async def describe_schema(
     would be written from, each with its score and reasons. Use it to explain or check an
     answer, or to see what can be asked; `ask` needs no call to it first."""
     call = await _admitted()
-    database = await get_database(call.state)
-    return await schema_view(database, (question or "").strip() or None)
+    question = (question or "").strip() or None
+    if question is not None:
+        check_length(question, call.state.settings.max_question_chars, "arguments")
+    return await schema_view(await get_database(call.state), question)
 
 
 async def add_example(

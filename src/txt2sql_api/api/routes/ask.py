@@ -64,7 +64,7 @@ class AskRequest(BaseModel):
         return value
 
 
-def _check_length(question: str, limit: int, location: str) -> None:
+def check_length(question: str, limit: int, location: str) -> None:
     if len(question) > limit:
         raise RequestValidationError(
             [
@@ -126,7 +126,7 @@ class Admitted:
 
 async def admit(state: AppState, ask: AskRequest, caller: str, location: str) -> Admitted:
     """Every refusal comes from here, before any model call: a 422, 403, 404, 429 or 503."""
-    _check_length(ask.question, state.settings.max_question_chars, location)
+    check_length(ask.question, state.settings.max_question_chars, location)
     if ask.execute and not state.settings.execute:
         raise Refusal(
             status.HTTP_403_FORBIDDEN,
