@@ -41,12 +41,16 @@ async def test_stdio_lists_and_answers_as_http_does(
                 progress_callback=on_progress,
             )
         )
+        again = structured(await client.call_tool("ask", {"question": DEMO_QUESTION}))
         blank = error_of(await client.call_tool("ask", {"question": ""}))
         tables = await client.read_resource("schema://tables")
 
     assert tools == ["add_example", "ask", "describe_schema"]
     assert (answer["sql"], answer["valid"], answer["row_count"]) == (DEMO_SQL, True, 1)
-    assert answer["request_id"] not in ("", "-")
+    # Each call its own id (the answer kept for feedback under it), though no HTTP request
+    # gave one.
+    assert answer["request_id"] not in ("", "-", again["request_id"])
+    assert again["conversation_id"] != answer["conversation_id"]
     assert ANSWER.split("\n")[0] in "".join(progress)
     assert blank["code"] == "invalid_input"
     assert '"dtzpt"' in tables.contents[0].text  # type: ignore[union-attr]

@@ -57,17 +57,22 @@ _call: ContextVar[_Call] = ContextVar("mcp_call")
 
 
 async def _identified(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-    """Every message's caller and request id, for the handler and the log lines it writes."""
+    """Every message's caller and request id, for the handler and the log lines it writes:
+    over HTTP the request's (one message a request); over stdio a new one for each message."""
     request = ctx.request
-    caller = request.scope[CALLER_SCOPE_KEY] if isinstance(request, Request) else STDIO_CALLER
-    if request_id_var.get() == "-":  # stdio: no HTTP request gave it one
-        request_id_var.set(uuid.uuid4().hex)
-    caller_var.set(caller)
-    token = _call.set(_Call(ctx.lifespan_context, caller))
+    if isinstance(request, Request):
+        caller, request_id = request.scope[CALLER_SCOPE_KEY], request_id_var.get()
+    else:
+        caller, request_id = STDIO_CALLER, uuid.uuid4().hex
+    request_id_token = request_id_var.set(request_id)
+    caller_token = caller_var.set(caller)
+    call_token = _call.set(_Call(ctx.lifespan_context, caller))
     try:
         return await call_next(ctx)
     finally:
-        _call.reset(token)
+        _call.reset(call_token)
+        caller_var.reset(caller_token)
+        request_id_var.reset(request_id_token)
 
 
 async def _admitted() -> _Call:
