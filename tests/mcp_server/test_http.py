@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from functools import partial
 
 import anyio
@@ -14,11 +15,13 @@ import pytest
 from httpx_sse import EventSource
 from mcp.client.client import ConnectMode
 
+from tests.helpers.app import server_env
 from tests.helpers.demo import ANSWER, DEMO_QUESTION, DEMO_SQL, answer
 from tests.helpers.eventually import eventually
 from tests.helpers.mcp_client import error_of, http_client, structured
 from tests.helpers.metrics_text import metric
-from tests.helpers.pg import checksum
+from tests.helpers.pg import checksum, wait_for_activity
+from tests.helpers.serve_process import serve
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 
 
@@ -227,3 +230,31 @@ async def test_the_answer_s_request_id_is_the_http_request_s(
     result = json.loads(events[-1].data)["result"]
     assert response.headers["x-request-id"] == "mcp-req-1"
     assert result["structuredContent"]["request_id"] == "mcp-req-1"
+
+
+@pytest.mark.slow
+async def test_a_client_that_hangs_up_cancels_the_running_query(
+    demo_db: str, standin: DashScopeStandIn
+) -> None:
+    marker = f"mcp_cancel_{uuid.uuid4().hex[:8]}"
+    slow = (
+        f"SELECT count(*) AS {marker} "
+        "FROM generate_series(1, 100000) AS a, generate_series(1, 100000) AS b"
+    )
+    standin.default = Script(content=answer(slow))
+    call = {**CALL, "params": {"name": "ask", "arguments": {"question": "数一数", "execute": True}}}
+    headers = {"Accept": "application/json, text/event-stream"}
+
+    async def ask_and_wait(base_url: str) -> None:
+        async with httpx.AsyncClient(base_url=base_url, timeout=120) as client:
+            async with client.stream("POST", "/mcp", json=call, headers=headers) as response:
+                async for _ in response.aiter_bytes():
+                    pass
+
+    # A statement timeout past the wait below: the query ends because the client left.
+    with serve(server_env(demo_db, standin, statement_timeout_seconds="60")) as base_url:
+        async with anyio.create_task_group() as asking:
+            asking.start_soon(ask_and_wait, base_url)
+            await wait_for_activity(demo_db, marker, present=True)
+            asking.cancel_scope.cancel()  # the connection closes
+        await wait_for_activity(demo_db, marker, present=False)
