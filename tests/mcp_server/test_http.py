@@ -5,6 +5,7 @@ stand-in, a real database), progress while the model reasons."""
 from __future__ import annotations
 
 import json
+import signal
 import time
 import uuid
 from functools import partial
@@ -15,13 +16,13 @@ import pytest
 from httpx_sse import EventSource
 from mcp.client.client import ConnectMode
 
-from tests.helpers.app import server_env
+from tests.helpers.app import demo_server_env, server_env
 from tests.helpers.demo import ANSWER, DEMO_QUESTION, DEMO_SQL, answer
 from tests.helpers.eventually import eventually
 from tests.helpers.mcp_client import error_of, http_client, structured
 from tests.helpers.metrics_text import metric
 from tests.helpers.pg import checksum, wait_for_activity
-from tests.helpers.serve_process import serve
+from tests.helpers.serve_process import serve, serve_process
 from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 
 
@@ -258,3 +259,28 @@ async def test_a_client_that_hangs_up_cancels_the_running_query(
             await wait_for_activity(demo_db, marker, present=True)
             asking.cancel_scope.cancel()  # the connection closes
         await wait_for_activity(demo_db, marker, present=False)
+
+
+@pytest.mark.slow
+async def test_on_sigterm_an_answer_in_flight_is_cut_off_as_by_a_hang_up(
+    demo_db: str, standin: DashScopeStandIn
+) -> None:
+    standin.default = Script(content=ANSWER * 50, chunk_size=2, gap=0.05)
+    headers = {"Accept": "application/json, text/event-stream"}
+    with serve_process(demo_server_env(demo_db, standin)) as (base_url, process):
+        reasoning = anyio.Event()
+
+        async def ask() -> None:
+            async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+                with pytest.raises(httpx.RemoteProtocolError):
+                    async with client.stream("POST", "/mcp", json=CALL, headers=headers) as answer:
+                        async for sse in EventSource(answer).aiter_sse():
+                            if "我理" in sse.data:
+                                reasoning.set()
+
+        async with anyio.create_task_group() as asking:
+            asking.start_soon(ask)
+            await reasoning.wait()
+            process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == -signal.SIGTERM
+    assert (standin.aborted, standin.completed) == (1, 0)
