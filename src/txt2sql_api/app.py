@@ -68,7 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+            # MCP-Protocol-Version: what a browser's MCP client (an inspector) sends to /mcp.
+            allow_headers=[
+                "Authorization",
+                "X-API-Key",
+                "Content-Type",
+                "X-Request-ID",
+                "MCP-Protocol-Version",
+            ],
             expose_headers=["X-Request-ID", "X-Conversation-ID", "Retry-After", "X-Total-Count"],
             max_age=600,
         )

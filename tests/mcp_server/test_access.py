@@ -41,14 +41,39 @@ async def test_a_refused_key_is_a_401_with_a_challenge_before_any_mcp(
     assert "key" in response.json()["detail"]
 
 
-async def test_a_browser_page_of_another_origin_is_refused(
+async def test_x_api_key_is_taken_as_on_v1(demo_db: str, make_client: ClientFactory) -> None:
+    listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+    async with make_client(keyed(demo_db)) as client:
+        response = await client.post("/mcp", json=listing, headers=ACCEPT | {"X-API-Key": KEY})
+    assert response.status_code == 200
+    assert '"describe_schema"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("origin", "status"), [("http://evil.example", 403), ("https://app.example", 200)]
+)
+async def test_a_browser_page_is_served_only_from_an_allowed_origin(
+    demo_db: str, make_client: ClientFactory, origin: str, status: int
+) -> None:
+    settings = settings_for(demo_db, cors_origins=["https://app.example"])
+    async with make_client(settings) as client:
+        response = await client.post("/mcp", json=CALL, headers=ACCEPT | {"Origin": origin})
+    assert response.status_code == status
+
+
+async def test_an_allowed_origin_s_mcp_client_passes_the_preflight(
     demo_db: str, make_client: ClientFactory
 ) -> None:
-    async with make_client(settings_for(demo_db)) as client:
-        response = await client.post(
-            "/mcp", json=CALL, headers=ACCEPT | {"Origin": "http://evil.example"}
-        )
-    assert response.status_code == 403
+    preflight = {
+        "Origin": "https://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type, mcp-protocol-version",
+    }
+    settings = settings_for(demo_db, cors_origins=["https://app.example"])
+    async with make_client(settings) as client:
+        response = await client.options("/mcp", headers=preflight)
+    assert response.status_code == 200
+    assert "mcp-protocol-version" in response.headers["access-control-allow-headers"].lower()
 
 
 async def test_with_a_key_the_tools_answer(demo_db: str, standin: DashScopeStandIn) -> None:
