@@ -113,4 +113,6 @@ async def test_a_question_past_the_length_limit_is_invalid_input(demo_db: str) -
             for tool in ("describe_schema", "ask")
         ]
     assert [error["code"] for error in errors] == ["invalid_input", "invalid_input"]
-    assert all("longer than 10 characters" in error["message"] for error in errors)
+    assert {error["message"] for error in errors} == {
+        "question: the question is longer than 10 characters"
+    }

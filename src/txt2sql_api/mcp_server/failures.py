@@ -37,9 +37,13 @@ class Failure(BaseModel):
     )
 
 
+# Where a check says the value came from; an MCP caller knows only its arguments' names.
+_LOCATIONS = ("body", "query", "arguments")
+
+
 def _errors_in_words(errors: list[Any]) -> str:
     def one(error: Any) -> str:
-        field = ".".join(str(part) for part in error["loc"] if part not in ("body", "query"))
+        field = ".".join(str(part) for part in error["loc"] if part not in _LOCATIONS)
         message = str(error["msg"]).removeprefix("Value error, ")
         return f"{field}: {message}" if field else message
 
