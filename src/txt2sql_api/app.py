@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
 
 from txt2sql_api.api import errors
 from txt2sql_api.api.middleware import AccessLogMiddleware, RequestIdMiddleware
@@ -29,6 +30,8 @@ from txt2sql_api.api.routes import (
 from txt2sql_api.api.security.auth import REFUSALS, api_caller
 from txt2sql_api.api.state import AppState
 from txt2sql_api.config import Settings
+from txt2sql_api.mcp_server.http import PATH as MCP_PATH
+from txt2sql_api.mcp_server.http import McpEndpoint
 from txt2sql_api.observability.logs import quiet_row_loggers
 from txt2sql_api.observability.metrics import Metrics
 from txt2sql_api.wiring import build_state
@@ -38,11 +41,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     quiet_row_loggers()
     app_metrics = Metrics()
+    mcp = McpEndpoint(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
         async with AsyncExitStack() as stack:
-            yield {"state": await build_state(stack, settings, app_metrics)}
+            state = await build_state(stack, settings, app_metrics)
+            # Closed first: its calls end before the pools they use.
+            await stack.enter_async_context(mcp.running(state))
+            yield {"state": state}
 
     app = FastAPI(
         title="txt2sql-api",
@@ -61,7 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+            # MCP-Protocol-Version: what a browser's MCP client (an inspector) sends to /mcp.
+            allow_headers=[
+                "Authorization",
+                "X-API-Key",
+                "Content-Type",
+                "X-Request-ID",
+                "MCP-Protocol-Version",
+            ],
             expose_headers=["X-Request-ID", "X-Conversation-ID", "Retry-After", "X-Total-Count"],
             max_age=600,
         )
@@ -84,6 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, dependencies=[Depends(api_caller)], responses=responses)
     for router in (health.router, metrics.router, page.router, docs.router):
         app.include_router(router)
+    # A route, not a mount: `/mcp` itself, as MCP clients are configured, with no redirect.
+    # POST only: stateless, the server keeps no GET stream open and no session to DELETE.
+    app.router.routes.append(Route(MCP_PATH, mcp, methods=["POST"], include_in_schema=False))
     app.mount("/static", page.static_files(), name="static")
     app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     install_openapi(app)

@@ -9,8 +9,9 @@ this key is). An overload is a refusal, never a hang.
 from __future__ import annotations
 
 import anyio
-from fastapi import HTTPException, status
+from fastapi import status
 
+from txt2sql_api.api.errors import Refusal
 from txt2sql_api.api.security.quotas import Lease, Quotas
 from txt2sql_api.observability.metrics import Metrics
 
@@ -67,9 +68,11 @@ class Admission:
             lease = await self.quotas.acquire(caller)
             if lease is None:
                 self.metrics.refused.labels("streams_limited").inc()
-                raise HTTPException(
+                raise Refusal(
                     status.HTTP_429_TOO_MANY_REQUESTS,
+                    "streams_limited",
                     "too many live streams for this key",
+                    retryable=True,
                     headers={"Retry-After": str(RETRY_SECONDS)},
                 )
             leases.append(lease)
@@ -82,10 +85,12 @@ class Admission:
         return Ticket(self, leases)
 
 
-def _host_full() -> HTTPException:
-    return HTTPException(
+def _host_full() -> Refusal:
+    return Refusal(
         status.HTTP_503_SERVICE_UNAVAILABLE,
+        "server_busy",
         "too many live streams, retry shortly",
+        retryable=True,
         headers={"Retry-After": str(RETRY_SECONDS)},
     )
 

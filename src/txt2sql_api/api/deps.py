@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, Path, Request, status
 
+from txt2sql_api.api.errors import Refusal
 from txt2sql_api.api.state import AppState, Database
 
 
@@ -20,8 +21,10 @@ StateDep = Annotated[AppState, Depends(get_state)]
 
 async def get_database(state: StateDep) -> Database:
     if state.database is None:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, "no database is configured: set DATABASE_URL"
+        raise Refusal(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "no database is configured: set DATABASE_URL",
         )
     return state.database
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -18,6 +18,24 @@ logger = logging.getLogger(__name__)
 DATABASE_DOWN: dict[int | str, dict[str, Any]] = {
     503: {"description": "The database cannot be reached; retry after `Retry-After`."}
 }
+
+
+class Refusal(HTTPException):
+    """A request refused before any work is done: an HTTP error for the routes, and a stable
+    `code` for callers that never see the status (the MCP tools)."""
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        detail: str,
+        *,
+        retryable: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code, detail, headers=headers)
+        self.code = code
+        self.retryable = retryable
 
 
 def refused(problems: list[SqlProblem], location: tuple[str, ...]) -> RequestValidationError:

@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive,
         help="worker processes on the port, one per core (default: TXT2SQL_WORKERS, 1)",
     )
+    commands.add_parser(
+        "mcp",
+        help="serve the MCP tools over standard input and output, for a local AI agent",
+        description="The tools and resources of /mcp, for an agent that starts this command "
+        "itself (no API key: it runs as you). Logs go to standard error.",
+    )
     ask = commands.add_parser(
         "ask",
         help="ask a running service a question and show the answer as it streams in",
@@ -237,6 +243,13 @@ def serve(settings: Settings, host: str, port: int) -> None:
             return
         logger.info("serving on http://%s:%d (docs at /docs)", host, port)
         uvicorn.Server(server_config(settings, host, port)).run()
+
+
+def mcp(settings: Settings) -> None:
+    from txt2sql_api.cli.mcp_stdio import serve_stdio
+
+    with database(settings) as target:
+        asyncio.run(serve_stdio(target.settings))
 
 
 def demo_load(settings: Settings, if_missing: bool) -> None:
@@ -507,6 +520,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.workers is not None:
             settings = settings.model_copy(update={"workers": args.workers})
         serve(settings, args.host, args.port)
+        return 0
+    if args.command == "mcp":
+        mcp(settings)
         return 0
     if args.command == "standin":
         return standin(args.host, args.port, args.api_key, args.answers)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Annotated, Self
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sse_starlette import EventSourceResponse
@@ -15,6 +16,7 @@ from txt2sql_api.answer.events import DoneEvent, ErrorEvent, StreamEvent
 from txt2sql_api.answer.recorder import Conversation, recorded
 from txt2sql_api.api.admission import Ticket
 from txt2sql_api.api.deps import StateDep, get_database
+from txt2sql_api.api.errors import Refusal
 from txt2sql_api.api.openapi import ASK_RESPONSES
 from txt2sql_api.api.security.auth import StreamCaller
 from txt2sql_api.api.state import AppState
@@ -73,7 +75,7 @@ class AskRequest(BaseModel):
         return self
 
 
-def _check_length(question: str, limit: int, location: str) -> None:
+def check_length(question: str, limit: int, location: str) -> None:
     if len(question) > limit:
         raise RequestValidationError(
             [
@@ -116,8 +118,10 @@ async def _thread(state: AppState, ask: AskRequest, caller: str) -> _Thread:
     database = await get_database(state)
     store = database.conversations
     if not await store.exists(ask.conversation_id, owner):
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"no conversation {ask.conversation_id} to follow up"
+        raise Refusal(
+            status.HTTP_404_NOT_FOUND,
+            "conversation_not_found",
+            f"no conversation {ask.conversation_id} to follow up",
         )
     settings = state.settings
     turns = await store.recent_turns(ask.conversation_id, settings.conversation_turns)
@@ -125,11 +129,36 @@ async def _thread(state: AppState, ask: AskRequest, caller: str) -> _Thread:
     return _Thread(Conversation(store, ask.conversation_id, owner), history)
 
 
-async def _events(
-    state: AppState, ask: AskRequest, ticket: Ticket, shutdown: ShutdownSignal, thread: _Thread
-) -> AsyncIterator[bytes]:
+@dataclass(frozen=True)
+class Admitted:
+    """A question past every check made before its answer starts: valid, allowed, in a
+    conversation the caller may follow, and holding its place under the stream ceilings."""
+
+    ask: AskRequest
+    thread: _Thread
+    ticket: Ticket
+
+
+async def admit(state: AppState, ask: AskRequest, caller: str, location: str) -> Admitted:
+    """Every refusal comes from here, before any model call: a 422, 403, 404, 429 or 503."""
+    check_length(ask.question, state.settings.max_question_chars, location)
+    if ask.execute and not state.settings.execute:
+        raise Refusal(
+            status.HTTP_403_FORBIDDEN,
+            "execute_disabled",
+            "running SQL is switched off on this server (TXT2SQL_EXECUTE=false)",
+        )
+    thread = await _thread(state, ask, caller)
+    return Admitted(ask, thread, await state.admission.admit(caller))
+
+
+async def answer_events(
+    state: AppState, admitted: Admitted, shutdown: ShutdownSignal
+) -> AsyncGenerator[StreamEvent]:
+    """The answer's typed events, ending with `done`; the ticket is given back when they end,
+    however they end. Every way of asking (the SSE stream, the MCP tool) reads these."""
+    ask, thread = admitted.ask, admitted.thread
     request_id = request_id_var.get()
-    event_id = 0
     try:
         try:
             database = state.database
@@ -148,22 +177,28 @@ async def _events(
                     database.answers, events, request_id, ask.question, thread.conversation
                 )
             async for event in state.observer.watch(events, ask.question):
-                event_id += 1
-                yield _encode(event, event_id)
+                yield event
         except Exception:
-            # Headers are already sent: the failure can only be told as an event.
+            # The answer has started (an HTTP stream's headers are sent): the failure can only
+            # be told as an event.
             logger.exception("stream failed")
-            event_id += 1
-            yield _encode(
-                ErrorEvent(code="internal_error", message="the service failed; see its logs"),
-                event_id,
-            )
+            yield ErrorEvent(code="internal_error", message="the service failed; see its logs")
         conversation_id = thread.conversation.id if thread.conversation else None
-        yield _encode(
-            DoneEvent(request_id=request_id, conversation_id=conversation_id), event_id + 1
-        )
+        yield DoneEvent(request_id=request_id, conversation_id=conversation_id)
     finally:
-        await ticket.release()
+        await admitted.ticket.release()
+
+
+async def _events(
+    state: AppState, admitted: Admitted, shutdown: ShutdownSignal
+) -> AsyncIterator[bytes]:
+    # aclosing: a client that hangs up closes this generator, and the answer's with it, now
+    # (its model call cut off, its ticket given back), not whenever it is collected.
+    async with aclosing(answer_events(state, admitted, shutdown)) as events:
+        event_id = 0
+        async for event in events:
+            event_id += 1
+            yield _encode(event, event_id)
 
 
 async def _no_database() -> AsyncIterator[StreamEvent]:
@@ -173,19 +208,13 @@ async def _no_database() -> AsyncIterator[StreamEvent]:
 async def _stream(
     state: AppState, ask: AskRequest, caller: str, location: str
 ) -> EventSourceResponse:
-    _check_length(ask.question, state.settings.max_question_chars, location)
-    if ask.execute and not state.settings.execute:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "running SQL is switched off on this server (TXT2SQL_EXECUTE=false)",
-        )
-    thread = await _thread(state, ask, caller)
-    ticket = await state.admission.admit(caller)
+    admitted = await admit(state, ask, caller, location)
     settings = state.settings
     shutdown = ShutdownSignal()
+    thread = admitted.thread
     headers = {"X-Conversation-ID": thread.conversation.id} if thread.conversation else None
     return EventSourceResponse(
-        _events(state, ask, ticket, shutdown, thread),
+        _events(state, admitted, shutdown),
         headers=headers,
         ping=settings.ping_seconds,
         send_timeout=settings.send_timeout_seconds,
@@ -193,7 +222,7 @@ async def _stream(
         # model read the stream is waiting on.
         shutdown_event=shutdown,  # type: ignore[arg-type]
         shutdown_grace_period=settings.shutdown_grace_seconds,
-        background=BackgroundTask(ticket.release),
+        background=BackgroundTask(admitted.ticket.release),
     )
 
 

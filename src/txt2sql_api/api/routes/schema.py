@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from txt2sql_api.api.deps import DatabaseDep
 from txt2sql_api.api.openapi import EXAMPLE_SCHEMA, ErrorDetail, json_example
+from txt2sql_api.api.state import Database
 from txt2sql_api.schema.introspect import Table
 from txt2sql_api.schema.pruning import QuestionValue, Selection, TableChoice
 
@@ -68,6 +69,12 @@ async def get_schema(
     ] = None,
 ) -> SchemaView:
     """The introspected schema the model is shown (the service's own tables never are)."""
+    return await schema_view(database, question)
+
+
+async def schema_view(database: Database, question: str | None) -> SchemaView:
+    """The whole shown schema, or the tables `question` would get and why (the MCP tool's
+    answer too)."""
     schema = await database.schema_cache.get()
     if question is None:
         return SchemaView(loaded_at=schema.snapshot.loaded_at, tables=schema.snapshot.tables)

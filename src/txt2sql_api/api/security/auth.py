@@ -16,6 +16,7 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
 from txt2sql_api.api.deps import StateDep
+from txt2sql_api.api.errors import Refusal
 from txt2sql_api.api.security.keys import OPEN_CALLER
 from txt2sql_api.api.state import AppState
 from txt2sql_api.observability.context import caller_var
@@ -43,14 +44,18 @@ Token = Annotated[str | None, Security(_token)]
 
 def _unauthorized(state: AppState, detail: str) -> HTTPException:
     state.metrics.refused.labels("unauthorized").inc()
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers=_CHALLENGE)
+    return Refusal(status.HTTP_401_UNAUTHORIZED, "unauthorized", detail, headers=_CHALLENGE)
 
 
 def too_many(state: AppState, reason: str, detail: str, retry_after: float) -> HTTPException:
     state.metrics.refused.labels(reason).inc()
     seconds = str(max(1, math.ceil(retry_after)))
-    return HTTPException(
-        status.HTTP_429_TOO_MANY_REQUESTS, detail, headers={"Retry-After": seconds}
+    return Refusal(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        reason,
+        detail,
+        retryable=True,
+        headers={"Retry-After": seconds},
     )
 
 
@@ -80,7 +85,8 @@ def _identify(state: AppState, request: Request, presented: list[str]) -> str:
     return callers.pop() or ""
 
 
-async def _admit(state: AppState, caller: str) -> str:
+async def admit_request(state: AppState, caller: str) -> str:
+    """One request off the caller's rate quota, or a 429."""
     caller_var.set(caller)
     wait = await state.admission.quotas.take(caller)
     if wait > 0:
@@ -92,7 +98,17 @@ async def api_caller(
     request: Request, state: StateDep, credentials: Credentials, key: ApiKey
 ) -> str:
     """The caller's key fingerprint (or `open:<address>`), after its rate quota."""
-    return await _admit(state, _identify(state, request, _presented(request, credentials, key)))
+    return await admit_request(
+        state, _identify(state, request, _presented(request, credentials, key))
+    )
+
+
+async def identify(state: AppState, request: Request) -> str:
+    """`api_caller`'s caller for a request outside FastAPI's dependencies (the MCP endpoint), by
+    the same keys; no quota is taken."""
+    return _identify(
+        state, request, _presented(request, await _bearer(request), await _api_key(request))
+    )
 
 
 async def stream_caller(
@@ -105,7 +121,7 @@ async def stream_caller(
     caller = state.keys.verify(token)
     if caller is None:
         raise _unauthorized(state, "the stream token is not valid or has expired")
-    return await _admit(state, caller)
+    return await admit_request(state, caller)
 
 
 StreamCaller = Annotated[str, Depends(stream_caller)]
