@@ -42,9 +42,16 @@ SINGLE_CHAR_FACTOR = 0.25
 VALUE_WEIGHT = 12.0
 # A table in the SQL of a retrieved verified example, times the example's similarity.
 EXAMPLE_WEIGHT = 8.0
-# Tables scoring at least this share of the best table's score come first; the other tables
-# with evidence follow while the budget lasts.
+# Tables with evidence scoring at least this share of the best table's score come first; the
+# other tables with evidence follow while the budget lasts.
 RELATIVE_CUTOFF = 0.35
+# A term is evidence for a table where it weighs (place times rarity) at least what the
+# question's strongest term would weigh in a column comment instead of a table's name: a word a
+# third of the tables share ("门店", "商品", "日期") ranks them all, but brings in only those
+# where it weighs about as much as the question's best evidence.
+EVIDENCE_SHARE = COLUMN_COMMENT_WEIGHT / NAME_WEIGHT
+# Products of the same weights in another order differ in the last bits.
+_FLOAT_SLACK = 1e-9
 # How many more tables with evidence, per table chosen above the cutoff, may fill the budget
 # left: in a catalog of a thousand, a shared word is evidence for hundreds.
 MORE_WITH_EVIDENCE = 2
@@ -115,6 +122,10 @@ class _Want:
 
     factor: float
     via: str | None = None
+    # Whether the term is evidence for the tables it is in: the question's words and their
+    # synonyms are; a hint's text (a glossary meaning, earlier SQL) only ranks, its evidence
+    # being the tables it names.
+    evidence: bool = True
 
 
 @dataclass(frozen=True)
@@ -163,8 +174,9 @@ class _Candidate:
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     added: bool = False  # for another table's sake: to join it or to look its codes up
-    # Real evidence: a value, a term of two characters or more, a similar example's SQL; a
-    # lone shared character is not.
+    # Real evidence: a value, a glossary term or earlier SQL naming it, a similar example's SQL,
+    # or a term of two characters or more weighing at least EVIDENCE_SHARE of the question's
+    # strongest; a lone shared character, or a word most tables share, is not.
     evidence: bool = False
 
 
@@ -234,7 +246,7 @@ class TableIndex:
         for hint in hints:
             for term in text_terms(hint.text):
                 if len(term) > 1:
-                    wanted.setdefault(term, _Want(SYNONYM_FACTOR, hint.label))
+                    wanted.setdefault(term, _Want(SYNONYM_FACTOR, hint.label, evidence=False))
         return wanted
 
     def _spellings(self, word: str) -> list[str]:
@@ -265,18 +277,22 @@ class TableIndex:
         # Plain sums first: the terms' postings are the hot loop (a shared word is in hundreds
         # of tables). Sorted: the same sums in the same order, so equal scores stay equal.
         scores = np.zeros(len(self._tables))
-        evidence = np.zeros(len(self._tables), dtype=bool)
+        # Per table, the weight of its strongest term that can be evidence.
+        strongest = np.zeros(len(self._tables))
         matched = False
         for term in sorted(wanted):
             arrays = self._posting_arrays(term)
             if arrays is None:
                 continue
             positions, weights = arrays
+            gained = weights * (self._idf(term) * wanted[term].factor)
             # A term's positions are distinct: fancy-index addition adds each once.
-            scores[positions] += weights * (self._idf(term) * wanted[term].factor)
-            if len(term) > 1:
-                evidence[positions] = True
+            scores[positions] += gained
+            if len(term) > 1 and wanted[term].evidence:
+                strongest[positions] = np.maximum(strongest[positions], gained)
             matched = True
+        bar = strongest.max(initial=0.0) * EVIDENCE_SHARE * (1 - _FLOAT_SLACK)
+        evidence = (strongest > 0) & (strongest >= bar)
         candidates = {
             int(i): _Candidate(int(i), float(scores[i]), evidence=bool(evidence[i]))
             for i in (np.flatnonzero(scores) if matched else ())
@@ -342,13 +358,13 @@ class TableIndex:
         matches = self.snapshot.find_values(question)
         wanted = self.wanted(question, hints)
         ranked = self.rank(question, matches, example_tables, hints, wanted)
-        if ranked:
+        if any(c.evidence for c in ranked):
             cutoff = ranked[0].score * RELATIVE_CUTOFF
-            first = [c for c in ranked if c.score >= cutoff][: budget.max_tables]
+            first = [c for c in ranked if c.evidence and c.score >= cutoff][: budget.max_tables]
         else:
-            # Nothing matched: the best connected tables are the likeliest to be useful.
+            # No evidence at all: the best connected tables are the likeliest to be useful.
             first = [
-                _Candidate(i, 0.0, ["no match: most joined tables first"])
+                _Candidate(i, 0.0, ["no evidence: most joined tables first"])
                 for i in sorted(range(len(self._tables)), key=lambda i: -len(self._neighbours[i]))
             ][: budget.max_tables]
         ordered = self._with_parents(self._with_joins(first))
