@@ -173,3 +173,39 @@ async def test_a_glossary_meaning_ranks_but_only_its_named_tables_are_evidence(
     assert "public.ck" in sent
     assert "public.rk" not in sent  # 入库 is only in the meaning
     assert "rk" in _ranked(index, "各仓库的平均库龄", [hint])
+
+
+_CHAINS = (
+    "".join(f"CREATE TABLE t{i} (id int, note text);" for i in range(40))
+    + """
+CREATE TABLE xl (xlbh int PRIMARY KEY, xlmc text);
+COMMENT ON TABLE xl IS '线路';
+CREATE TABLE zd (zdbh int PRIMARY KEY, xlbh int REFERENCES xl, zdmc text);
+COMMENT ON TABLE zd IS '站点';
+CREATE TABLE ss (ssbh int, zdbh int REFERENCES zd, lx text);
+COMMENT ON TABLE ss IS '设施';
+COMMENT ON COLUMN ss.zdbh IS '车站';
+CREATE TABLE pp (ppbh int PRIMARY KEY, ppmc text);
+COMMENT ON TABLE pp IS '品牌';
+CREATE TABLE sp (spbh int PRIMARY KEY, ppbh int REFERENCES pp, spmc text);
+COMMENT ON TABLE sp IS '商品';
+CREATE TABLE kcmx (spbh int REFERENCES sp, sl int);
+COMMENT ON TABLE kcmx IS '库存';
+"""
+)
+
+
+async def test_only_the_best_tables_references_are_followed_two_steps(
+    databases: Databases,
+) -> None:
+    index = TableIndex(await _snapshot(await database_with(databases, _CHAINS)))
+    budget = SchemaBudget(tokens=500, max_tables=10)
+    assert not index.fits_whole(budget.tokens)
+    pruned = index.select("车站设施和库存", budget)
+    sent = [c.table.removeprefix("public.") for c in pruned.selection.tables if c.sent]
+    # ss ranks first: its stations and their lines come; kcmx's goods come, not their brands,
+    # though the budget has room for them.
+    assert sent == ["ss", "zd", "xl", "kcmx", "sp"]
+    assert pruned.selection.schema_tokens + 50 < budget.tokens
+    branded = index.select("车站设施和库存的品牌", budget)
+    assert "public.pp" in {c.table for c in branded.selection.tables if c.sent}

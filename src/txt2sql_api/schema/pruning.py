@@ -367,7 +367,8 @@ class TableIndex:
                 _Candidate(i, 0.0, ["no evidence: most joined tables first"])
                 for i in sorted(range(len(self._tables)), key=lambda i: -len(self._neighbours[i]))
             ][: budget.max_tables]
-        ordered = self._with_parents(self._with_joins(first))
+        evidenced = {c.index for c in ranked if c.evidence}
+        ordered = self._with_parents(self._with_joins(first), evidenced)
         placed = {c.index for c in ordered}
         # Then the other tables with evidence, so no budget is left unused while one waits; and
         # when the whole schema fits, every table.
@@ -409,17 +410,26 @@ class TableIndex:
             placed.add(candidate.index)
         return out
 
-    def _with_parents(self, ordered: list[_Candidate]) -> list[_Candidate]:
-        """Each chosen table followed by the tables it references (up to two steps), where its
-        names and codes are looked up: facilities by station need the stations table."""
+    def _with_parents(self, ordered: list[_Candidate], evidenced: set[int]) -> list[_Candidate]:
+        """Each chosen table followed by the tables it references, where its names and codes
+        are looked up: facilities by station need the stations table. The best-ranked table's
+        references are followed two steps (facilities → stations → lines); another table's
+        second step only to tables with evidence of their own, as each step of a hub's
+        references adds a table or three."""
         placed = {c.index for c in ordered}
+        best = next((c.index for c in ordered if not c.added), None)
         out: list[_Candidate] = []
         for candidate in ordered:
             out.append(candidate)
             frontier = [] if candidate.added else [candidate.index]
             referrer = self._tables[candidate.index].qualified_name
-            for _ in range(PARENT_HOPS):
-                frontier = [p for i in frontier for p in self._parents[i] if p not in placed]
+            for hop in range(PARENT_HOPS):
+                frontier = [
+                    p
+                    for i in frontier
+                    for p in self._parents[i]
+                    if p not in placed and (hop == 0 or candidate.index == best or p in evidenced)
+                ]
                 placed.update(frontier)
                 out += [
                     _Candidate(p, reasons=[f"referenced by {referrer}"], added=True)
