@@ -126,6 +126,8 @@ class _Want:
     # synonyms are; a hint's text (a glossary meaning, earlier SQL) only ranks, its evidence
     # being the tables it names.
     evidence: bool = True
+    # Its rarity (idf) when it spells a pinyin abbreviation: that of the word, not its own.
+    rarity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,7 @@ class TableIndex:
         self._whole_cost: int | None = None
         self._terms_of: dict[int, list[tuple[str, frozenset[str]]]] = {}
         self._ending_with: dict[str, list[str]] = {}
+        self._rarities: dict[str, float | None] = {}
         self._label_terms: frozenset[str] | None = None
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
         # A bare table name as the pinned search path resolves it: the first schema with it.
@@ -241,8 +244,10 @@ class TableIndex:
         wanted = {term: _Want(1.0) for term in text_terms(question)}
         for synonym in self._synonyms.of(question):
             via = f"synonym {synonym.word}→{synonym.other}"
-            for term in self._spellings(synonym.other):
-                wanted.setdefault(term, _Want(SYNONYM_FACTOR, via))
+            spellings = self._spellings(synonym.other)
+            rarity = self._rarity(synonym.other, spellings)
+            for term in spellings:
+                wanted.setdefault(term, _Want(SYNONYM_FACTOR, via, rarity=rarity))
         for hint in hints:
             for term in text_terms(hint.text):
                 if len(term) > 1:
@@ -265,6 +270,17 @@ class TableIndex:
             ]
         return terms + self._ending_with[word]
 
+    def _rarity(self, word: str, spellings: list[str]) -> float | None:
+        """A pinyin abbreviation's rarity across every table that spells it (`sl` in `qcsl`,
+        `rksl`, `cksl`): each identifier is rare, however common the word, and a table of four
+        quantities outranked the one the question meant."""
+        if not _ABBREVIATION.fullmatch(word):
+            return None
+        if word not in self._rarities:
+            tables = {i for term in spellings for i in self._postings.get(term, {})}
+            self._rarities[word] = math.log(1 + len(self._tables) / len(tables)) if tables else None
+        return self._rarities[word]
+
     def rank(
         self,
         question: str,
@@ -285,10 +301,12 @@ class TableIndex:
             if arrays is None:
                 continue
             positions, weights = arrays
-            gained = weights * (self._idf(term) * wanted[term].factor)
+            want = wanted[term]
+            rarity = self._idf(term) if want.rarity is None else want.rarity
+            gained = weights * (rarity * want.factor)
             # A term's positions are distinct: fancy-index addition adds each once.
             scores[positions] += gained
-            if len(term) > 1 and wanted[term].evidence:
+            if len(term) > 1 and want.evidence:
                 strongest[positions] = np.maximum(strongest[positions], gained)
             matched = True
         bar = strongest.max(initial=0.0) * EVIDENCE_SHARE * (1 - _FLOAT_SLACK)
