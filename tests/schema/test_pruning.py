@@ -8,10 +8,10 @@ import pytest
 
 from tests.helpers.catalog import noisy_database
 from tests.helpers.pg import Databases
-from tests.helpers.schema_quality import Case, Score, catalog_cases, demo_cases
+from tests.helpers.schema_quality import Case, Score, catalog_cases, database_with, demo_cases
 from txt2sql_api.schema.cache import SchemaSource
 from txt2sql_api.schema.introspect import SchemaSnapshot
-from txt2sql_api.schema.pruning import SchemaBudget, TableIndex
+from txt2sql_api.schema.pruning import Hint, SchemaBudget, TableIndex
 from txt2sql_api.schema.sample_values import SampleLimits
 
 BUDGET = SchemaBudget(tokens=4000, max_tables=10)
@@ -116,3 +116,96 @@ async def test_a_link_table_is_added_to_join_two_chosen_tables(databases: Databa
     # Nothing matches: the most joined table first, then what it references, then (the whole
     # schema fits) the rest.
     assert [t.name for t in fallback.tables] == ["ls", "kh", "sp", "qt"]
+
+
+# Thirty tables that share only a generic word, 编号 in a column comment, and two about
+# warehouses: 仓库 names one (in its comment) and is in a column comment of the other.
+_WAREHOUSES = (
+    "".join(
+        f"CREATE TABLE t{i} (bh int, note text); COMMENT ON COLUMN t{i}.bh IS '编号';"
+        for i in range(30)
+    )
+    + """
+    CREATE TABLE ck (ckbh int PRIMARY KEY, mc text);
+    COMMENT ON TABLE ck IS '仓库';
+    COMMENT ON COLUMN ck.ckbh IS '编号';
+    CREATE TABLE kc (kcbh int, ckbh int, sl int);
+    COMMENT ON TABLE kc IS '库存';
+    COMMENT ON COLUMN kc.ckbh IS '仓库';
+    CREATE TABLE rk (rkbh int, rq date);
+    COMMENT ON TABLE rk IS '入库单';
+    """
+)
+
+
+async def _warehouses(databases: Databases) -> TableIndex:
+    return TableIndex(await _snapshot(await database_with(databases, _WAREHOUSES)))
+
+
+async def test_a_word_most_tables_share_is_no_evidence_a_distinctive_one_is(
+    databases: Databases,
+) -> None:
+    index = await _warehouses(databases)
+    budget = SchemaBudget(tokens=600, max_tables=1)
+    assert not index.fits_whole(budget.tokens)
+    pruned = index.select("仓库编号有哪些", budget)
+    sent = [c.table for c in pruned.selection.tables if c.sent]
+    # 仓库 in a column comment weighs half of 仓库 in a table's comment: still evidence, and it
+    # fills the budget beyond the one table allowed first.
+    assert sent == ["public.ck", "public.kc"]
+    # 编号, in 31 tables of 33, ranks them but brings none in, though the budget has room.
+    assert pruned.selection.schema_tokens + 100 < budget.tokens
+    assert {f"t{i}" for i in range(30)} <= _ranked(index, "仓库编号有哪些")
+
+
+def _ranked(index: TableIndex, question: str, hints: list[Hint] | None = None) -> set[str]:
+    ranked = index.rank(question, [], hints=hints or [])
+    return {index.snapshot.tables[c.index].name for c in ranked}
+
+
+async def test_a_glossary_meaning_ranks_but_only_its_named_tables_are_evidence(
+    databases: Databases,
+) -> None:
+    index = await _warehouses(databases)
+    hint = Hint("glossary 库龄", ("ck",), "货物入库到今天的天数")
+    pruned = index.select("各仓库的平均库龄", SchemaBudget(tokens=600, max_tables=10), hints=[hint])
+    sent = {c.table for c in pruned.selection.tables if c.sent}
+    assert "public.ck" in sent
+    assert "public.rk" not in sent  # 入库 is only in the meaning
+    assert "rk" in _ranked(index, "各仓库的平均库龄", [hint])
+
+
+_CHAINS = (
+    "".join(f"CREATE TABLE t{i} (id int, note text);" for i in range(40))
+    + """
+CREATE TABLE xl (xlbh int PRIMARY KEY, xlmc text);
+COMMENT ON TABLE xl IS '线路';
+CREATE TABLE zd (zdbh int PRIMARY KEY, xlbh int REFERENCES xl, zdmc text);
+COMMENT ON TABLE zd IS '站点';
+CREATE TABLE ss (ssbh int, zdbh int REFERENCES zd, lx text);
+COMMENT ON TABLE ss IS '设施';
+COMMENT ON COLUMN ss.zdbh IS '车站';
+CREATE TABLE pp (ppbh int PRIMARY KEY, ppmc text);
+COMMENT ON TABLE pp IS '品牌';
+CREATE TABLE sp (spbh int PRIMARY KEY, ppbh int REFERENCES pp, spmc text);
+COMMENT ON TABLE sp IS '商品';
+CREATE TABLE kcmx (spbh int REFERENCES sp, sl int);
+COMMENT ON TABLE kcmx IS '库存';
+"""
+)
+
+
+async def test_only_the_best_tables_references_are_followed_two_steps(
+    databases: Databases,
+) -> None:
+    index = TableIndex(await _snapshot(await database_with(databases, _CHAINS)))
+    budget = SchemaBudget(tokens=500, max_tables=10)
+    assert not index.fits_whole(budget.tokens)
+    pruned = index.select("车站设施和库存", budget)
+    sent = [c.table.removeprefix("public.") for c in pruned.selection.tables if c.sent]
+    # ss ranks first: its stations and their lines come; kcmx's goods come, not their brands,
+    # though the budget has room for them.
+    assert sent == ["ss", "zd", "xl", "kcmx", "sp"]
+    assert pruned.selection.schema_tokens + 50 < budget.tokens
+    branded = index.select("车站设施和库存的品牌", budget)
+    assert "public.pp" in {c.table for c in branded.selection.tables if c.sent}

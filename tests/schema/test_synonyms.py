@@ -67,3 +67,22 @@ async def test_a_pinyin_abbreviation_matches_the_end_of_an_identifier_of_initial
 
 def test_a_question_without_group_words_has_no_synonyms() -> None:
     assert list(Synonyms().of("沈塘桥地铁站的信息")) == []
+
+
+async def test_a_pinyin_abbreviation_is_as_rare_as_the_tables_that_spell_it(
+    databases: Databases,
+) -> None:
+    # `sl` (数量) is, or ends, an identifier in eight tables (the shop's `dd.sl`, `qcsl`, `bdsl`,
+    # ...); `quantity` is in one.
+    spelled = "".join(
+        f"CREATE TABLE k{p} (id int, {p}sl int);" for p in ("bd", "cd", "fd", "gd", "hd", "jd")
+    )
+    extra = (
+        UNRELATED
+        + spelled
+        + ("CREATE TABLE cgmx (id int, quantity int); CREATE TABLE kcrb (id int, qcsl int);")
+    )
+    index = await shop_index(databases, extra)
+    score = {index.snapshot.tables[c.index].name: c.score for c in index.rank("件数", [])}
+    # Each identifier is found once, as `quantity` is, but the word it spells is common.
+    assert score["kcrb"] < score["cgmx"]

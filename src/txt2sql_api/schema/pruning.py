@@ -42,9 +42,16 @@ SINGLE_CHAR_FACTOR = 0.25
 VALUE_WEIGHT = 12.0
 # A table in the SQL of a retrieved verified example, times the example's similarity.
 EXAMPLE_WEIGHT = 8.0
-# Tables scoring at least this share of the best table's score come first; the other tables
-# with evidence follow while the budget lasts.
+# Tables with evidence scoring at least this share of the best table's score come first; the
+# other tables with evidence follow while the budget lasts.
 RELATIVE_CUTOFF = 0.35
+# A term is evidence for a table where it weighs (place times rarity) at least what the
+# question's strongest term would weigh in a column comment instead of a table's name: a word a
+# third of the tables share ("门店", "商品", "日期") ranks them all, but brings in only those
+# where it weighs about as much as the question's best evidence.
+EVIDENCE_SHARE = COLUMN_COMMENT_WEIGHT / NAME_WEIGHT
+# Products of the same weights in another order differ in the last bits.
+_FLOAT_SLACK = 1e-9
 # How many more tables with evidence, per table chosen above the cutoff, may fill the budget
 # left: in a catalog of a thousand, a shared word is evidence for hundreds.
 MORE_WITH_EVIDENCE = 2
@@ -115,6 +122,12 @@ class _Want:
 
     factor: float
     via: str | None = None
+    # Whether the term is evidence for the tables it is in: the question's words and their
+    # synonyms are; a hint's text (a glossary meaning, earlier SQL) only ranks, its evidence
+    # being the tables it names.
+    evidence: bool = True
+    # Its rarity (idf) when it spells a pinyin abbreviation: that of the word, not its own.
+    rarity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -163,8 +176,9 @@ class _Candidate:
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     added: bool = False  # for another table's sake: to join it or to look its codes up
-    # Real evidence: a value, a term of two characters or more, a similar example's SQL; a
-    # lone shared character is not.
+    # Real evidence: a value, a glossary term or earlier SQL naming it, a similar example's SQL,
+    # or a term of two characters or more weighing at least EVIDENCE_SHARE of the question's
+    # strongest; a lone shared character, or a word most tables share, is not.
     evidence: bool = False
 
 
@@ -201,6 +215,7 @@ class TableIndex:
         self._whole_cost: int | None = None
         self._terms_of: dict[int, list[tuple[str, frozenset[str]]]] = {}
         self._ending_with: dict[str, list[str]] = {}
+        self._rarities: dict[str, float | None] = {}
         self._label_terms: frozenset[str] | None = None
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
         # A bare table name as the pinned search path resolves it: the first schema with it.
@@ -229,12 +244,14 @@ class TableIndex:
         wanted = {term: _Want(1.0) for term in text_terms(question)}
         for synonym in self._synonyms.of(question):
             via = f"synonym {synonym.word}→{synonym.other}"
-            for term in self._spellings(synonym.other):
-                wanted.setdefault(term, _Want(SYNONYM_FACTOR, via))
+            spellings = self._spellings(synonym.other)
+            rarity = self._rarity(synonym.other, spellings)
+            for term in spellings:
+                wanted.setdefault(term, _Want(SYNONYM_FACTOR, via, rarity=rarity))
         for hint in hints:
             for term in text_terms(hint.text):
                 if len(term) > 1:
-                    wanted.setdefault(term, _Want(SYNONYM_FACTOR, hint.label))
+                    wanted.setdefault(term, _Want(SYNONYM_FACTOR, hint.label, evidence=False))
         return wanted
 
     def _spellings(self, word: str) -> list[str]:
@@ -253,6 +270,17 @@ class TableIndex:
             ]
         return terms + self._ending_with[word]
 
+    def _rarity(self, word: str, spellings: list[str]) -> float | None:
+        """A pinyin abbreviation's rarity across every table that spells it (`sl` in `qcsl`,
+        `rksl`, `cksl`): each identifier is rare, however common the word, and a table of four
+        quantities outranked the one the question meant."""
+        if not _ABBREVIATION.fullmatch(word):
+            return None
+        if word not in self._rarities:
+            tables = {i for term in spellings for i in self._postings.get(term, {})}
+            self._rarities[word] = math.log(1 + len(self._tables) / len(tables)) if tables else None
+        return self._rarities[word]
+
     def rank(
         self,
         question: str,
@@ -265,18 +293,24 @@ class TableIndex:
         # Plain sums first: the terms' postings are the hot loop (a shared word is in hundreds
         # of tables). Sorted: the same sums in the same order, so equal scores stay equal.
         scores = np.zeros(len(self._tables))
-        evidence = np.zeros(len(self._tables), dtype=bool)
+        # Per table, the weight of its strongest term that can be evidence.
+        strongest = np.zeros(len(self._tables))
         matched = False
         for term in sorted(wanted):
             arrays = self._posting_arrays(term)
             if arrays is None:
                 continue
             positions, weights = arrays
+            want = wanted[term]
+            rarity = self._idf(term) if want.rarity is None else want.rarity
+            gained = weights * (rarity * want.factor)
             # A term's positions are distinct: fancy-index addition adds each once.
-            scores[positions] += weights * (self._idf(term) * wanted[term].factor)
-            if len(term) > 1:
-                evidence[positions] = True
+            scores[positions] += gained
+            if len(term) > 1 and want.evidence:
+                strongest[positions] = np.maximum(strongest[positions], gained)
             matched = True
+        bar = strongest.max(initial=0.0) * EVIDENCE_SHARE * (1 - _FLOAT_SLACK)
+        evidence = (strongest > 0) & (strongest >= bar)
         candidates = {
             int(i): _Candidate(int(i), float(scores[i]), evidence=bool(evidence[i]))
             for i in (np.flatnonzero(scores) if matched else ())
@@ -342,16 +376,17 @@ class TableIndex:
         matches = self.snapshot.find_values(question)
         wanted = self.wanted(question, hints)
         ranked = self.rank(question, matches, example_tables, hints, wanted)
-        if ranked:
+        if any(c.evidence for c in ranked):
             cutoff = ranked[0].score * RELATIVE_CUTOFF
-            first = [c for c in ranked if c.score >= cutoff][: budget.max_tables]
+            first = [c for c in ranked if c.evidence and c.score >= cutoff][: budget.max_tables]
         else:
-            # Nothing matched: the best connected tables are the likeliest to be useful.
+            # No evidence at all: the best connected tables are the likeliest to be useful.
             first = [
-                _Candidate(i, 0.0, ["no match: most joined tables first"])
+                _Candidate(i, 0.0, ["no evidence: most joined tables first"])
                 for i in sorted(range(len(self._tables)), key=lambda i: -len(self._neighbours[i]))
             ][: budget.max_tables]
-        ordered = self._with_parents(self._with_joins(first))
+        evidenced = {c.index for c in ranked if c.evidence}
+        ordered = self._with_parents(self._with_joins(first), evidenced)
         placed = {c.index for c in ordered}
         # Then the other tables with evidence, so no budget is left unused while one waits; and
         # when the whole schema fits, every table.
@@ -393,17 +428,26 @@ class TableIndex:
             placed.add(candidate.index)
         return out
 
-    def _with_parents(self, ordered: list[_Candidate]) -> list[_Candidate]:
-        """Each chosen table followed by the tables it references (up to two steps), where its
-        names and codes are looked up: facilities by station need the stations table."""
+    def _with_parents(self, ordered: list[_Candidate], evidenced: set[int]) -> list[_Candidate]:
+        """Each chosen table followed by the tables it references, where its names and codes
+        are looked up: facilities by station need the stations table. The best-ranked table's
+        references are followed two steps (facilities → stations → lines); another table's
+        second step only to tables with evidence of their own, as each step of a hub's
+        references adds a table or three."""
         placed = {c.index for c in ordered}
+        best = next((c.index for c in ordered if not c.added), None)
         out: list[_Candidate] = []
         for candidate in ordered:
             out.append(candidate)
             frontier = [] if candidate.added else [candidate.index]
             referrer = self._tables[candidate.index].qualified_name
-            for _ in range(PARENT_HOPS):
-                frontier = [p for i in frontier for p in self._parents[i] if p not in placed]
+            for hop in range(PARENT_HOPS):
+                frontier = [
+                    p
+                    for i in frontier
+                    for p in self._parents[i]
+                    if p not in placed and (hop == 0 or candidate.index == best or p in evidenced)
+                ]
                 placed.update(frontier)
                 out += [
                     _Candidate(p, reasons=[f"referenced by {referrer}"], added=True)
