@@ -38,10 +38,7 @@ class Ticket:
         for task in self._renewing:
             task.cancel()
         self._admission.live -= 1
-        # Shielded: a stream that ends by cancellation (client gone, shutdown) must still give
-        # its slots back; bounded, so unreachable counters cannot hold the request open.
-        with anyio.CancelScope(shield=True), anyio.move_on_after(5):
-            await _released(self._admission.quotas, self._leases)
+        await _released(self._admission.quotas, self._leases)
 
 
 class Admission:
@@ -68,33 +65,36 @@ class Admission:
             lease = await self.quotas.acquire(caller)
             if lease is None:
                 self.metrics.refused.labels("streams_limited").inc()
-                raise Refusal(
+                raise _retry_later(
                     status.HTTP_429_TOO_MANY_REQUESTS,
                     "streams_limited",
                     "too many live streams for this key",
-                    retryable=True,
-                    headers={"Retry-After": str(RETRY_SECONDS)},
                 )
             leases.append(lease)
             admitted = True
         finally:
             if not admitted:  # refused, or the wait was cancelled: the slots go back
                 self.live -= 1
-                with anyio.CancelScope(shield=True), anyio.move_on_after(5):
-                    await _released(self.quotas, leases)
+                await _released(self.quotas, leases)
         return Ticket(self, leases)
 
 
 def _host_full() -> Refusal:
+    return _retry_later(
+        status.HTTP_503_SERVICE_UNAVAILABLE, "server_busy", "too many live streams, retry shortly"
+    )
+
+
+def _retry_later(status_code: int, code: str, message: str) -> Refusal:
+    """A ceiling reached: retryable, with the polite interval in `Retry-After`."""
     return Refusal(
-        status.HTTP_503_SERVICE_UNAVAILABLE,
-        "server_busy",
-        "too many live streams, retry shortly",
-        retryable=True,
-        headers={"Retry-After": str(RETRY_SECONDS)},
+        status_code, code, message, retryable=True, headers={"Retry-After": str(RETRY_SECONDS)}
     )
 
 
 async def _released(quotas: Quotas, leases: list[Lease]) -> None:
-    for lease in leases:
-        await quotas.release(lease)
+    """Shielded: a stream that ends by cancellation (client gone, shutdown) must still give
+    its slots back; bounded, so unreachable counters cannot hold the request open."""
+    with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+        for lease in leases:
+            await quotas.release(lease)
