@@ -120,14 +120,15 @@ def _questions(index: TableIndex, budget: SchemaBudget) -> dict[str, Any]:
         index.select(case.question, budget)  # first time: each table's tokens are counted
         first_pass.append(time.perf_counter() - start)
     for case in cases:
+        dated = bool(resolve_dates(case.question, today))
         start = time.perf_counter()
-        pruned = index.select(case.question, budget)
+        pruned = index.select(case.question, budget, dated=dated)
         steady.append(time.perf_counter() - start)
         start = time.perf_counter()
         # What /v1/ask does: the dates, the glossary terms, the tables without reasons.
-        resolve_dates(case.question, today)
+        dated = bool(resolve_dates(case.question, today))
         hints = [found.hint() for found in terms.find(case.question)]
-        index.select(case.question, budget, explain=False, hints=hints)
+        index.select(case.question, budget, explain=False, hints=hints, dated=dated)
         for_prompt.append(time.perf_counter() - start)
         score.add(case, pruned)
         messages = build_messages(case.question, pruned.schema_text, [])

@@ -7,12 +7,13 @@ noisy catalog (tests/helpers/catalog.py), whose tables are named by entity and k
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import asyncpg
 
 from tests.helpers.pg import Databases
 from tests.helpers.quality import SCHEMAS, QualitySchema, gold_columns, gold_tables
+from txt2sql_api.answer.dates import resolve_dates
 from txt2sql_api.demo.loader import demo_examples, demo_glossary
 from txt2sql_api.glossary.index import Terms
 from txt2sql_api.glossary.store import GlossaryIn, GlossaryTerm
@@ -156,7 +157,8 @@ def score_linked(linked: Linked, budget: SchemaBudget) -> Score:
     result = Score()
     for case in linked.cases:
         hints = [found.hint() for found in linked.terms.find(case.question)]
-        result.add(case, linked.index.select(case.question, budget, hints=hints))
+        dated = bool(resolve_dates(case.question, date(2026, 12, 2)))
+        result.add(case, linked.index.select(case.question, budget, hints=hints, dated=dated))
     return result
 
 

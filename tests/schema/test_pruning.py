@@ -11,7 +11,7 @@ from tests.helpers.pg import Databases
 from tests.helpers.schema_quality import Case, Score, catalog_cases, database_with, demo_cases
 from txt2sql_api.schema.cache import SchemaSource
 from txt2sql_api.schema.introspect import SchemaSnapshot
-from txt2sql_api.schema.pruning import Hint, SchemaBudget, TableIndex
+from txt2sql_api.schema.pruning import Hint, SchemaBudget, TableIndex, text_terms
 from txt2sql_api.schema.sample_values import SampleLimits
 
 BUDGET = SchemaBudget(tokens=4000, max_tables=10)
@@ -150,12 +150,22 @@ async def test_a_word_most_tables_share_is_no_evidence_a_distinctive_one_is(
     assert not index.fits_whole(budget.tokens)
     pruned = index.select("仓库编号有哪些", budget)
     sent = [c.table for c in pruned.selection.tables if c.sent]
-    # 仓库 in a column comment weighs half of 仓库 in a table's comment: still evidence, and it
-    # fills the budget beyond the one table allowed first.
-    assert sent == ["public.ck", "public.kc"]
+    # 仓库 names ck; in kc it is only a column's comment, weighing half: kc ranks, but the
+    # question's 仓库 is ck's evidence, not kc's.
+    assert sent == ["public.ck"]
+    assert "kc" in _ranked(index, "仓库编号有哪些")
     # 编号, in 31 tables of 33, ranks them but brings none in, though the budget has room.
     assert pruned.selection.schema_tokens + 100 < budget.tokens
     assert {f"t{i}" for i in range(30)} <= _ranked(index, "仓库编号有哪些")
+
+
+async def test_every_table_with_evidence_fills_the_budget_beyond_the_first(
+    databases: Databases,
+) -> None:
+    index = await _warehouses(databases)
+    pruned = index.select("仓库的入库单", SchemaBudget(tokens=600, max_tables=1))
+    # One table first (max_tables), then the other word's table while the budget lasts.
+    assert sorted(c.table for c in pruned.selection.tables if c.sent) == ["public.ck", "public.rk"]
 
 
 def _ranked(index: TableIndex, question: str, hints: list[Hint] | None = None) -> set[str]:
@@ -191,11 +201,15 @@ CREATE TABLE sp (spbh int PRIMARY KEY, ppbh int REFERENCES pp, spmc text);
 COMMENT ON TABLE sp IS '商品';
 CREATE TABLE kcmx (spbh int REFERENCES sp, sl int);
 COMMENT ON TABLE kcmx IS '库存';
+CREATE TABLE fy (fybh int PRIMARY KEY, rq date);
+COMMENT ON TABLE fy IS '费用单';
+CREATE TABLE fymx (fybh int REFERENCES fy, je numeric);
+COMMENT ON TABLE fymx IS '费用明细';
 """
 )
 
 
-async def test_only_the_best_tables_references_are_followed_two_steps(
+async def test_a_leading_table_brings_its_references_another_only_those_matched(
     databases: Databases,
 ) -> None:
     index = TableIndex(await _snapshot(await database_with(databases, _CHAINS)))
@@ -203,9 +217,65 @@ async def test_only_the_best_tables_references_are_followed_two_steps(
     assert not index.fits_whole(budget.tokens)
     pruned = index.select("车站设施和库存", budget)
     sent = [c.table.removeprefix("public.") for c in pruned.selection.tables if c.sent]
-    # ss ranks first: its stations and their lines come; kcmx's goods come, not their brands,
-    # though the budget has room for them.
-    assert sent == ["ss", "zd", "xl", "kcmx", "sp"]
-    assert pruned.selection.schema_tokens + 50 < budget.tokens
-    branded = index.select("车站设施和库存的品牌", budget)
-    assert "public.pp" in {c.table for c in branded.selection.tables if c.sent}
+    # ss leads: its stations come. kcmx scores less: its goods stay out, as do the stations'
+    # lines (one step only), though the budget has room for them.
+    assert sent == ["ss", "zd", "kcmx"]
+    assert pruned.selection.schema_tokens + 100 < budget.tokens
+    reasons = {c.table: c.reasons for c in pruned.selection.tables}
+    assert reasons["public.zd"] == ["referenced by public.ss"]
+    named = index.select("车站设施和库存商品的线路", budget)
+    assert {"public.sp", "public.xl"} <= {c.table for c in named.selection.tables if c.sent}
+
+
+async def test_a_dated_question_brings_the_dates_an_undated_table_references(
+    databases: Databases,
+) -> None:
+    index = TableIndex(await _snapshot(await database_with(databases, _CHAINS)))
+    budget = SchemaBudget(tokens=500, max_tables=10)
+
+    def sent(dated: bool) -> list[str]:
+        pruned = index.select("车站设施和明细", budget, dated=dated)
+        return [c.table.removeprefix("public.") for c in pruned.selection.tables if c.sent]
+
+    # The expense lines have no date of their own: a question with dates needs their header's.
+    assert "fymx" in sent(dated=False) and "fy" not in sent(dated=False)
+    assert sent(dated=True)[-2:] == ["fymx", "fy"]
+
+
+def test_particles_and_question_words_are_not_terms() -> None:
+    terms = set(text_terms("销售额最高的门店有多少家"))
+    assert {"门店", "销售", "最高"} <= terms
+    # 的门 spans two words; 多少 asks: neither names anything.
+    assert not {"的门", "高的", "多少"} & terms
+
+
+_CITIES = (
+    "".join(f"CREATE TABLE t{i} (id int, note text);" for i in range(40))
+    + """
+CREATE TABLE md (mdbh int PRIMARY KEY, mdmc text, cs text);
+COMMENT ON TABLE md IS '门店';
+INSERT INTO md VALUES (1, '湖滨店', '杭州'), (2, '徐家汇店', '上海');
+CREATE TABLE gys (gysbh int PRIMARY KEY, gysmc text, cs text);
+COMMENT ON TABLE gys IS '供应商';
+INSERT INTO gys VALUES (1, '狮峰茶业', '杭州');
+"""
+)
+
+
+async def test_a_value_several_tables_hold_is_evidence_where_the_question_points(
+    databases: Databases,
+) -> None:
+    index = TableIndex(await _snapshot(await database_with(databases, _CITIES)))
+    budget = SchemaBudget(tokens=300, max_tables=10)
+    assert not index.fits_whole(budget.tokens)
+
+    def sent(question: str) -> set[str]:
+        pruned = index.select(question, budget)
+        return {c.table.removeprefix("public.") for c in pruned.selection.tables if c.sent}
+
+    # 杭州 is a city of stores and of suppliers: the question asks about stores.
+    assert sent("杭州的门店") == {"md"}
+    ranked = index.rank("杭州的门店", index.snapshot.find_values("杭州的门店"))
+    assert "gys" in {index.snapshot.tables[c.index].name for c in ranked if not c.evidence}
+    assert sent("杭州") == {"md", "gys"}
+    assert sent("杭州的门店和供应商") == {"md", "gys"}

@@ -300,13 +300,17 @@ class Answerer:
             known_sql = all(tables_known(t.sql) for t in history.turns if t.sql)
             # SQL answered on another instance is parsed here once, off the event loop.
             hints.append(history.hint() if known_sql else await off_loop(history.hint))
-        pruned = schema.index.select(
-            linking, self.schema_budget, explain=explain, example_tables=tables, hints=hints
-        )
         today = datetime.now(ZoneInfo(self.timezone)).date()
-        return QuestionContext(
-            known, pruned, examples, terms, resolve_dates(question, today), today
+        dates = resolve_dates(question, today)
+        pruned = schema.index.select(
+            linking,
+            self.schema_budget,
+            explain=explain,
+            example_tables=tables,
+            hints=hints,
+            dated=bool(dates),
         )
+        return QuestionContext(known, pruned, examples, terms, dates, today)
 
     async def _reused(self, question: str) -> _Reused | None:
         """The verified example the question matches, when its SQL still checks against the

@@ -59,7 +59,11 @@ MORE_WITH_EVIDENCE = 2
 # rate cannot fit whole, and is not counted to find out.
 MIN_TABLE_TOKENS = 12
 MAX_JOIN_HOPS = 3
-PARENT_HOPS = 2
+# The tables scoring within this share of the best lead: each brings every table it references.
+LEADER_SHARE = 0.9
+# A value held by several tables ("杭州": a city of stores, of suppliers, of addresses) is
+# evidence for the holders scoring within this share of the best holder.
+VALUE_LEADER_SHARE = 0.9
 # A table named by a glossary term the question uses, or by the SQL of the turns before it.
 GLOSSARY_WEIGHT = 10.0
 # Wider than this, a table is cut to the columns that matter when the whole schema does not fit.
@@ -73,14 +77,24 @@ _TIME_TYPES = ("date", "time", "timestamp", "interval")
 # counts (a person's name, an order's status), which answers list and filter by.
 _LABEL_WORDS = ("名称", "姓名", "名字", "name", "mc", "xm", "状态", "status", "zt")
 
+_PARTICLES = frozenset("的了吗呢吧啊")
+_QUESTION_WORDS = frozenset(
+    ("多少", "哪些", "哪个", "哪家", "哪里", "哪儿", "什么", "几个", "几家", "有几", "是多", "列出",
+     "一下", "所有", "每个", "各个", "分别", "请问", "查询", "显示", "给出")
+)  # fmt: skip
+
 _LATIN = re.compile(r"[A-Za-z0-9]+")
 _CAMEL = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
 def text_terms(text: str) -> Iterator[str]:
     """Chinese bigrams and single characters, and lower-case Latin words (identifiers split at
-    underscores and camelCase, a plural `s` dropped)."""
-    yield from cjk_grams(text)
+    underscores and camelCase, a plural `s` dropped). A bigram with a particle (的, 了) spans two
+    words ("的门" of 最高的门店) and a question word (多少, 哪些) asks rather than names: neither
+    is a term."""
+    for gram in cjk_grams(text):
+        if len(gram) == 1 or not (_PARTICLES.intersection(gram) or gram in _QUESTION_WORDS):
+            yield gram
     for chunk in _LATIN.findall(text):
         for part in _CAMEL.findall(chunk) or [chunk]:
             word = part.lower()
@@ -128,6 +142,9 @@ class _Want:
     evidence: bool = True
     # Its rarity (idf) when it spells a pinyin abbreviation: that of the word, not its own.
     rarity: float | None = None
+    # What of the question it stands for: the term itself, or the question's word a synonym
+    # stands in for (`store`, `md` and 门店 are one concept).
+    concept: str = ""
 
 
 @dataclass(frozen=True)
@@ -176,9 +193,10 @@ class _Candidate:
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     added: bool = False  # for another table's sake: to join it or to look its codes up
-    # Real evidence: a value, a glossary term or earlier SQL naming it, a similar example's SQL,
-    # or a term of two characters or more weighing at least EVIDENCE_SHARE of the question's
-    # strongest; a lone shared character, or a word most tables share, is not.
+    # Real evidence: a value (where the rest of the question points too), a glossary term or
+    # earlier SQL naming it, a similar example's SQL, or a term of two characters or more in the
+    # table where it weighs most, at least EVIDENCE_SHARE of the question's strongest; a lone
+    # shared character, or a word most tables share, is not.
     evidence: bool = False
 
 
@@ -241,13 +259,15 @@ class TableIndex:
     def wanted(self, question: str, hints: Sequence[Hint] = ()) -> dict[str, _Want]:
         """The terms to look for: the question's own, then those of the synonyms of its words
         and of the glossary terms it uses."""
-        wanted = {term: _Want(1.0) for term in text_terms(question)}
+        wanted = {term: _Want(1.0, concept=term) for term in text_terms(question)}
         for synonym in self._synonyms.of(question):
             via = f"synonym {synonym.word}→{synonym.other}"
             spellings = self._spellings(synonym.other)
             rarity = self._rarity(synonym.other, spellings)
             for term in spellings:
-                wanted.setdefault(term, _Want(SYNONYM_FACTOR, via, rarity=rarity))
+                wanted.setdefault(
+                    term, _Want(SYNONYM_FACTOR, via, rarity=rarity, concept=synonym.word)
+                )
         for hint in hints:
             for term in text_terms(hint.text):
                 if len(term) > 1:
@@ -295,6 +315,8 @@ class TableIndex:
         scores = np.zeros(len(self._tables))
         # Per table, the weight of its strongest term that can be evidence.
         strongest = np.zeros(len(self._tables))
+        # Per concept of the question, per table, the weight of its strongest term.
+        concepts: dict[str, np.ndarray] = {}
         matched = False
         for term in sorted(wanted):
             arrays = self._posting_arrays(term)
@@ -308,9 +330,16 @@ class TableIndex:
             scores[positions] += gained
             if len(term) > 1 and want.evidence:
                 strongest[positions] = np.maximum(strongest[positions], gained)
+                best = concepts.setdefault(want.concept, np.zeros(len(self._tables)))
+                best[positions] = np.maximum(best[positions], gained)
             matched = True
         bar = strongest.max(initial=0.0) * EVIDENCE_SHARE * (1 - _FLOAT_SLACK)
-        evidence = (strongest > 0) & (strongest >= bar)
+        # A concept is evidence for the tables where it weighs most: 门店 for the stores
+        # table, not for the shifts, traffic and promotions of stores that also say it.
+        evidence = np.zeros(len(self._tables), dtype=bool)
+        for best in concepts.values():
+            most = best.max() * (1 - _FLOAT_SLACK)
+            evidence |= (best > 0) & (best >= most) & (best >= bar)
         candidates = {
             int(i): _Candidate(int(i), float(scores[i]), evidence=bool(evidence[i]))
             for i in (np.flatnonzero(scores) if matched else ())
@@ -319,15 +348,24 @@ class TableIndex:
         def candidate_at(position: int) -> _Candidate:
             return candidates.setdefault(position, _Candidate(position))
 
+        holders_of: list[set[int]] = []
         for match in matches:
             tables = {ref.table for ref in match.holders}
+            held: set[int] = set()
             for ref in match.holders:
                 position = self._position.get(ref.table)
                 if position is not None:
                     candidate = candidate_at(position)
                     candidate.score += VALUE_WEIGHT / len(tables)
                     candidate.reasons.append(f"value {match.value!r} in {ref.column}")
-                    candidate.evidence = True
+                    held.add(position)
+            holders_of.append(held)
+        # Once every value has scored: the holders the rest of the question points at.
+        for held in holders_of:
+            top = max((candidates[i].score for i in held), default=0.0)
+            for i in held:
+                if candidates[i].score >= top * VALUE_LEADER_SHARE * (1 - _FLOAT_SLACK):
+                    candidates[i].evidence = True
         named = [
             (
                 name,
@@ -367,12 +405,14 @@ class TableIndex:
         explain: bool = True,
         example_tables: Sequence[tuple[str, float]] = (),
         hints: Sequence[Hint] = (),
+        dated: bool = False,
     ) -> Pruned:
         """The tables for this question's prompt, recall first: every table when the whole
         schema fits the budget (best-ranked first); else the tables with evidence (terms,
         synonyms, values, glossary terms, the tables of similar examples' SQL), with their
         joins, while the budget lasts. `explain=False` leaves out the per-table term reasons,
-        which only a human reading `/v1/schema?question=` needs."""
+        which only a human reading `/v1/schema?question=` needs; `dated`: the question names
+        dates (上个月, 2024年3月)."""
         matches = self.snapshot.find_values(question)
         wanted = self.wanted(question, hints)
         ranked = self.rank(question, matches, example_tables, hints, wanted)
@@ -385,8 +425,9 @@ class TableIndex:
                 _Candidate(i, 0.0, ["no evidence: most joined tables first"])
                 for i in sorted(range(len(self._tables)), key=lambda i: -len(self._neighbours[i]))
             ][: budget.max_tables]
-        evidenced = {c.index for c in ranked if c.evidence}
-        ordered = self._with_parents(self._with_joins(first), evidenced)
+        ordered = self._with_parents(
+            self._with_joins(first), {c.index for c in ranked}, dated=dated
+        )
         placed = {c.index for c in ordered}
         # Then the other tables with evidence, so no budget is left unused while one waits; and
         # when the whole schema fits, every table.
@@ -428,32 +469,39 @@ class TableIndex:
             placed.add(candidate.index)
         return out
 
-    def _with_parents(self, ordered: list[_Candidate], evidenced: set[int]) -> list[_Candidate]:
+    def _with_parents(
+        self, ordered: list[_Candidate], matched: set[int], *, dated: bool
+    ) -> list[_Candidate]:
         """Each chosen table followed by the tables it references, where its names and codes
-        are looked up: facilities by station need the stations table. The best-ranked table's
-        references are followed two steps (facilities → stations → lines); another table's
-        second step only to tables with evidence of their own, as each step of a hub's
-        references adds a table or three."""
+        are looked up: facilities by station need the stations table. A leading table brings
+        every table it references; another table those the question also matches, and, when
+        the question has dates and the table none, those holding dates (a voucher's entries are
+        dated by their voucher): each of a hub's references is a table more."""
         placed = {c.index for c in ordered}
-        best = next((c.index for c in ordered if not c.added), None)
+        top = max((c.score for c in ordered), default=0.0)
+        leaders = {c.index for c in ordered if not c.added and c.score >= top * LEADER_SHARE}
         out: list[_Candidate] = []
         for candidate in ordered:
             out.append(candidate)
-            frontier = [] if candidate.added else [candidate.index]
-            referrer = self._tables[candidate.index].qualified_name
-            for hop in range(PARENT_HOPS):
-                frontier = [
-                    p
-                    for i in frontier
-                    for p in self._parents[i]
-                    if p not in placed and (hop == 0 or candidate.index == best or p in evidenced)
-                ]
-                placed.update(frontier)
-                out += [
-                    _Candidate(p, reasons=[f"referenced by {referrer}"], added=True)
-                    for p in frontier
-                ]
+            if candidate.added:
+                continue
+            i = candidate.index
+            undated = dated and not self._has_dates(i)
+            parents = [
+                p
+                for p in self._parents[i]
+                if p not in placed
+                and (i in leaders or p in matched or (undated and self._has_dates(p)))
+            ]
+            placed.update(parents)
+            referrer = self._tables[i].qualified_name
+            out += [
+                _Candidate(p, reasons=[f"referenced by {referrer}"], added=True) for p in parents
+            ]
         return out
+
+    def _has_dates(self, index: int) -> bool:
+        return any(c.type.startswith(_TIME_TYPES) for c in self._tables[index].columns)
 
     def _bridge(self, start: int, placed: set[int]) -> list[int]:
         """The tables between `start` and the nearest placed table, over foreign keys."""
