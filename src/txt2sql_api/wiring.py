@@ -21,7 +21,7 @@ from txt2sql_api.background import every
 from txt2sql_api.config import Settings, read_keys
 from txt2sql_api.conversations.store import ConversationStore, Retention
 from txt2sql_api.db.follower import StoreFollower
-from txt2sql_api.db.meta_schema import CHANGES_CHANNEL, GLOSSARY_CHANNEL
+from txt2sql_api.db.meta_schema import CHANGES_CHANNEL, GLOSSARY_CHANNEL, SCHEMA_CHANNEL
 from txt2sql_api.db.pool import DATABASE_ERRORS, ServicePool, create_pool, why_unavailable
 from txt2sql_api.db.privileges import writable_tables
 from txt2sql_api.examples.answer_log import PRUNE_EVERY_SECONDS, AnswerLimits, RecentAnswers
@@ -36,6 +36,7 @@ from txt2sql_api.observability.gc_freeze import freeze_long_lived
 from txt2sql_api.observability.metrics import Metrics
 from txt2sql_api.schema.cache import SchemaCache, SchemaSource
 from txt2sql_api.schema.pruning import SchemaBudget
+from txt2sql_api.schema.refreshes import SchemaRefreshes
 from txt2sql_api.schema.sample_values import SampleLimits
 from txt2sql_api.sql.guard import Visible
 from txt2sql_api.sql.transaction import QueryLimits
@@ -77,6 +78,8 @@ async def _database(
     meta_url = settings.examples_database_url or database_url
     meta_pool = pool if meta_url == database_url else await _open_pool(stack, meta_url, settings)
     schema_cache = await _schema_cache(stack, pool, settings)
+    refreshes = SchemaRefreshes(meta_pool, schema_cache, settings.db_acquire_timeout_seconds)
+    _follow(stack, "schema", refreshes.sync, meta_url, SCHEMA_CHANNEL, settings)
     retriever = await _retriever(stack, meta_pool, meta_url, schema_cache, settings)
     llm = client_for(settings)
     stack.push_async_callback(llm.aclose)
@@ -125,6 +128,7 @@ async def _database(
     return Database(
         pool=pool,
         schema_cache=schema_cache,
+        schema_refreshes=refreshes,
         retriever=retriever,
         answerer=answerer,
         answers=answers,

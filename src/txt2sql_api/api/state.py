@@ -18,6 +18,7 @@ from txt2sql_api.glossary.index import Glossary
 from txt2sql_api.observability.metrics import Metrics
 from txt2sql_api.schema.cache import SchemaCache
 from txt2sql_api.schema.pruning import SchemaBudget
+from txt2sql_api.schema.refreshes import SchemaRefreshes
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Database:
 
     pool: ServicePool
     schema_cache: SchemaCache
+    schema_refreshes: SchemaRefreshes
     retriever: ExampleRetriever
     answerer: Answerer
     answers: RecentAnswers

@@ -1,6 +1,6 @@
 """The service's own tables, in the `txt2sql` schema of the meta database: verified examples, the
-tombstones of deleted ones, the glossary, conversations and their turns, and the recent answers
-that feedback refers to.
+tombstones of deleted ones, the glossary, conversations and their turns, the recent answers
+that feedback refers to, and when the schema was last asked to be read again.
 
 Created or migrated in place at first use: every statement is idempotent, so a database made by
 an older version keeps its examples and gains what is new.
@@ -27,6 +27,7 @@ SERVICE_SCHEMA = "txt2sql"
 S = SERVICE_SCHEMA
 CHANGES_CHANNEL = f"{SERVICE_SCHEMA}_examples"
 GLOSSARY_CHANNEL = f"{SERVICE_SCHEMA}_glossary"
+SCHEMA_CHANNEL = f"{SERVICE_SCHEMA}_schema"
 TOMBSTONE_DAYS = 1
 
 # Why the advisory lock: `CREATE ... IF NOT EXISTS` is not safe against a concurrent twin, and
@@ -145,6 +146,15 @@ CREATE TABLE IF NOT EXISTS {S}.answers (
     feedback_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS answers_created_at_idx ON {S}.answers (created_at);
+
+-- One row: when an instance was last asked to read the schema again, for all of them.
+CREATE TABLE IF NOT EXISTS {S}.schema_refreshes (
+    id boolean PRIMARY KEY DEFAULT true CHECK (id),
+    requested_at timestamptz NOT NULL
+);
+CREATE OR REPLACE TRIGGER schema_refresh_requested AFTER INSERT OR UPDATE
+    ON {S}.schema_refreshes FOR EACH STATEMENT
+    EXECUTE FUNCTION {S}.notify_followers('{SCHEMA_CHANNEL}');
 """
 
 

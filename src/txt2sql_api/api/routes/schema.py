@@ -96,7 +96,8 @@ async def schema_view(database: Database, question: str | None) -> SchemaView:
     },
 )
 async def refresh_schema(database: DatabaseDep) -> Refreshed:
-    """Re-reads the schema now; requests keep the previous one until it is ready, and
-    concurrent refreshes share one read."""
-    schema = await database.schema_cache.refresh()
+    """Re-reads the schema now, here and on every other worker and instance sharing the
+    database; requests keep the previous one until it is ready, and concurrent refreshes share
+    one read."""
+    schema = await database.schema_refreshes.request()
     return Refreshed(loaded_at=schema.snapshot.loaded_at, tables=len(schema.snapshot.tables))
