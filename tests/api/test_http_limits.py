@@ -5,6 +5,7 @@ request a new one gets a 503, while the server keeps answering others."""
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -49,6 +50,18 @@ def test_headers_over_the_limit_get_431(server: str) -> None:
     with connect(server) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n")
         assert answer(sock).startswith(b"HTTP/1.1 431 ")
+
+
+def test_a_refused_client_may_go_on_sending_without_a_reset(server: str) -> None:
+    # Closing on unread data makes the kernel reset the connection, which can destroy the
+    # refusal before the client reads it; the server reads and drops for a while instead.
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8_000)
+        assert answer(sock).startswith(b"HTTP/1.1 431 ")
+        for _ in range(3):
+            sock.sendall(b"a" * 10_000)
+            time.sleep(0.05)
+        assert sock.recv(1) == b""
 
 
 def test_headers_that_never_end_get_408(server: str) -> None:

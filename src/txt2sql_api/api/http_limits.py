@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from asyncio import TimerHandle, Transport
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from txt2sql_api.config import Settings
+
+# How long a refused connection still reads (and drops) what the client sends: closing with
+# unread data makes the kernel send a reset, which can destroy the refusal before the client
+# reads it (the "lingering close" of nginx and Apache).
+LINGER_SECONDS: Final = 2.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._in_headers = False
         self._receiving = False
         self._deadline: TimerHandle | None = None
+        self._lingering = False
 
     def connection_made(self, transport: Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -64,6 +70,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return
         if self._in_headers:
             self._header_bytes += len(data)
             if self._header_bytes > self.limits.max_header_bytes:
@@ -124,7 +132,16 @@ class LimitedHttpProtocol(HttpToolsProtocol):
                 f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
                 + body
             )
-        self.transport.close()
+        self._linger()
+
+    def _linger(self) -> None:
+        """Send the end of the stream, then drop what still comes until the client closes too."""
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self._lingering = True
+        self.transport.write_eof()
+        self._deadline = self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
 def limited_protocol(limits: HttpLimits) -> type[LimitedHttpProtocol]:
