@@ -42,7 +42,7 @@ def test_a_finished_calls_thread_takes_the_next_call() -> None:
         assert done.wait(5)
         eventually_sync(lambda: threads.busy == 0, "the threads settle")
     assert len(set(names)) == 1
-    assert threads.alive == 2  # the one worker and its spawner
+    assert threads.alive == 1
 
 
 def test_a_failing_call_leaves_the_thread_usable() -> None:
