@@ -34,11 +34,14 @@ from txt2sql_api.mcp_server.http import PATH as MCP_PATH
 from txt2sql_api.mcp_server.http import McpEndpoint
 from txt2sql_api.observability.logs import quiet_row_loggers
 from txt2sql_api.observability.metrics import Metrics
+from txt2sql_api.shutdown import Drain
 from txt2sql_api.wiring import build_state
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, drain: Drain | None = None) -> FastAPI:
+    """The app; `drain` is how the server that runs it tells answers in flight to end."""
     settings = settings or Settings()
+    drain = drain or Drain()
     quiet_row_loggers()
     app_metrics = Metrics()
     mcp = McpEndpoint(settings)
@@ -46,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
         async with AsyncExitStack() as stack:
-            state = await build_state(stack, settings, app_metrics)
+            state = await build_state(stack, settings, app_metrics, drain)
             # Closed first: its calls end before the pools they use.
             await stack.enter_async_context(mcp.running(state))
             yield {"state": state}

@@ -234,7 +234,10 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         default=10.0,
         ge=0,
-        description="On SIGTERM, how long open streams get to say shutting_down and end.",
+        description=(
+            "On SIGTERM, how long answers in flight get to say shutting_down and end; then"
+            " every connection still open is cut off."
+        ),
     )
     execute: bool = Field(
         default=True,

@@ -38,6 +38,7 @@ from txt2sql_api.schema.cache import SchemaCache, SchemaSource
 from txt2sql_api.schema.pruning import SchemaBudget
 from txt2sql_api.schema.refreshes import SchemaRefreshes
 from txt2sql_api.schema.sample_values import SampleLimits
+from txt2sql_api.shutdown import Drain
 from txt2sql_api.sql.guard import Visible
 from txt2sql_api.sql.transaction import QueryLimits
 from txt2sql_api.sql.verify import SqlVerifier
@@ -46,7 +47,9 @@ from txt2sql_api.urls import database_label
 logger = logging.getLogger(__name__)
 
 
-async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metrics) -> AppState:
+async def build_state(
+    stack: AsyncExitStack, settings: Settings, metrics: Metrics, drain: Drain
+) -> AppState:
     _say_where_things_go(settings)
     budget = SchemaBudget.from_settings(settings)
     database = None
@@ -63,6 +66,7 @@ async def build_state(stack: AsyncExitStack, settings: Settings, metrics: Metric
             metrics, model=settings.model, log_questions=settings.log_questions
         ),
         schema_budget=budget,
+        drain=drain,
         database=database,
     )
 

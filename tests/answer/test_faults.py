@@ -22,6 +22,7 @@ from tests.helpers.standin.dashscope_server import DashScopeStandIn, Script
 from tests.helpers.tcp_proxy import proxy_to
 from txt2sql_api.answer.events import ErrorEvent, SqlEvent
 from txt2sql_api.observability.metrics import Metrics
+from txt2sql_api.shutdown import Drain
 from txt2sql_api.wiring import build_state
 
 # Short deadlines, so that a fault shows within seconds.
@@ -172,7 +173,7 @@ async def test_a_question_while_every_connection_is_in_use_ends_with_database_bu
     standin.default = Script(content=ANSWER)
     settings = settings_for(demo_db, db_pool_max=1, db_acquire_timeout_seconds=0.2)
     async with AsyncExitStack() as stack:
-        state = await build_state(stack, settings, Metrics())
+        state = await build_state(stack, settings, Metrics(), Drain())
         assert state.database is not None
         database = state.database
         # Answered once, so the schema and the examples are loaded: the pool is free again.

@@ -8,6 +8,7 @@ import json
 import signal
 import socket
 import struct
+import tempfile
 import time
 from typing import Any
 
@@ -139,6 +140,31 @@ def test_a_reader_that_stops_reading_is_cut_off_and_its_slot_freed(
     assert standin.completed == 1  # only the second stream's
     # The 18 MB of reasoning was not buffered on the stuck reader's behalf.
     assert rss_mb < 300
+
+
+def test_a_stream_still_open_when_the_grace_ends_is_cut_off_before_uvicorn_s_own_deadline(
+    demo_db: str, standin_server: DashScopeStandIn, standin: DashScopeStandIn
+) -> None:
+    # A reader that never reads: its stream is stuck in a send (for up to send_timeout, 30 s)
+    # and cannot end when told to.
+    standin.push(Script(reasoning="想" * 6_000_000, content=LONG_ANSWER, chunk_size=2000))
+    env = server_env(demo_db, standin_server, shutdown_grace_seconds="1")
+    with tempfile.TemporaryFile() as log:
+        with serve_process(env, log=log) as (base_url, process):
+            sock = _connect_small_window(base_url)
+            try:
+                _post_ask(sock, base_url.removeprefix("http://"))
+                standin.wait_for(lambda s: s.active == 1, timeout=10)
+                time.sleep(1)  # the socket buffers on the way fill up
+                process.send_signal(signal.SIGTERM)
+                assert process.wait(timeout=20) == -signal.SIGTERM
+            finally:
+                sock.close()
+        log.seek(0)
+        output = log.read().decode(errors="replace")
+    assert "1 connection(s) still open after 1 s of grace: cut off" in output
+    assert "timeout graceful shutdown exceeded" not in output
+    standin.wait_for(lambda s: s.aborted == 1, timeout=5)
 
 
 _last_refusal: list[bytes] = []

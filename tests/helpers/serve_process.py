@@ -34,10 +34,15 @@ def serve(env: Mapping[str, str], *, startup_timeout: float = 60.0) -> Iterator[
 
 @contextmanager
 def serve_process(
-    env: Mapping[str, str], *, startup_timeout: float = 60.0, cwd: Path | None = None
+    env: Mapping[str, str],
+    *,
+    startup_timeout: float = 60.0,
+    cwd: Path | None = None,
+    log: IO[bytes] | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Like `serve`, and yields the process too (benchmarks read its memory and threads; tests
-    send it signals). Only `env` and the `.env` of `cwd` configure it."""
+    send it signals). Only `env` and the `.env` of `cwd` configure it; its output goes to `log`
+    when given (for a test to read after it exits)."""
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TXT2SQL_")}
     for name in (
@@ -58,6 +63,7 @@ def serve_process(
         "serve",
         startup_timeout=startup_timeout,
         cwd=cwd or Path(tempfile.gettempdir()),
+        log=log,
     ) as process:
         yield base_url, process
 
@@ -71,11 +77,14 @@ def logged_process(
     *,
     startup_timeout: float,
     cwd: Path | None = None,
+    log: IO[bytes] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Runs `argv` until the block ends (SIGTERM, then SIGKILL after 15 s), once `ready()`; its
-    output goes to a file, shown when it exits early or is not ready in time."""
+    output goes to `log` or a file of its own, shown when it exits early or is not ready in
+    time."""
     # A file, not a pipe: a pipe nobody reads fills up and blocks the server.
-    log = tempfile.TemporaryFile()
+    own_log = log is None
+    log = log or tempfile.TemporaryFile()
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_ready(process, log, ready, name, startup_timeout)
@@ -87,7 +96,8 @@ def logged_process(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        log.close()
+        if own_log:
+            log.close()
 
 
 def _output(log: IO[bytes]) -> str:

@@ -19,6 +19,7 @@ from txt2sql_api.observability.metrics import Metrics
 from txt2sql_api.schema.cache import SchemaCache
 from txt2sql_api.schema.pruning import SchemaBudget
 from txt2sql_api.schema.refreshes import SchemaRefreshes
+from txt2sql_api.shutdown import Drain
 
 
 @dataclass(frozen=True)
@@ -45,4 +46,6 @@ class AppState:
     metrics: Metrics
     observer: AnswerObserver
     schema_budget: SchemaBudget
+    # The answers in flight, which a shutdown tells to end.
+    drain: Drain
     database: Database | None = None

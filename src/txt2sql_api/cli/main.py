@@ -231,9 +231,7 @@ def database(settings: Settings, *, keep_running: bool = False) -> Iterator[Targ
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
-    import uvicorn
-
-    from txt2sql_api.cli.server import server_config
+    from txt2sql_api.cli.server import DrainingServer
     from txt2sql_api.cli.workers import serve_workers
 
     with database(settings) as target:
@@ -242,7 +240,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
             serve_workers(settings, host, port)
             return
         logger.info("serving on http://%s:%d (docs at /docs)", host, port)
-        uvicorn.Server(server_config(settings, host, port)).run()
+        DrainingServer(settings, host, port).run()
 
 
 def mcp(settings: Settings) -> None:

@@ -122,12 +122,10 @@ def _forget(process: BaseProcess) -> None:
 
 def run_worker(settings: Settings, host: str, port: int) -> None:
     """One worker: the app on its own socket of the port, with uvicorn's graceful shutdown."""
-    import uvicorn
-
-    from txt2sql_api.cli.server import server_config
+    from txt2sql_api.cli.server import DrainingServer
     from txt2sql_api.observability.logs import configure_logging
 
     configure_logging(settings)
     listening = _bind(host, port)
     listening.listen(BACKLOG)
-    uvicorn.Server(server_config(settings, host, port)).run(sockets=[listening])
+    DrainingServer(settings, host, port).run(sockets=[listening])

@@ -28,7 +28,6 @@ from txt2sql_api.examples.store import Example, ExampleIn
 from txt2sql_api.mcp_server.failures import as_resource_errors, told_as_tool_errors
 from txt2sql_api.mcp_server.results import AskResult, ExampleResult, gathered
 from txt2sql_api.observability.context import caller_var, request_id_var
-from txt2sql_api.shutdown import ShutdownSignal
 
 # Where `http.py` leaves the caller it identified, in the ASGI scope of the request.
 CALLER_SCOPE_KEY = "txt2sql.caller"
@@ -111,7 +110,7 @@ async def ask(
     try:
         # aclosing: a cancelled call (client gone, `notifications/cancelled`) cuts the model call
         # and the query off now, as a hung-up `/v1/ask` stream does.
-        async with aclosing(answer_events(call.state, admitted, ShutdownSignal())) as events:
+        async with aclosing(answer_events(call.state, admitted)) as events:
             return await gathered(events, progress)
     finally:
         await admitted.ticket.release()  # when cancelled before the answer began

@@ -152,49 +152,51 @@ async def admit(state: AppState, ask: AskRequest, caller: str, location: str) ->
     return Admitted(ask, thread, await state.admission.admit(caller))
 
 
-async def answer_events(
-    state: AppState, admitted: Admitted, shutdown: ShutdownSignal
-) -> AsyncGenerator[StreamEvent]:
+async def answer_events(state: AppState, admitted: Admitted) -> AsyncGenerator[StreamEvent]:
     """The answer's typed events, ending with `done`; the ticket is given back when they end,
     however they end. Every way of asking (the SSE stream, the MCP tool) reads these."""
-    ask, thread = admitted.ask, admitted.thread
     request_id = request_id_var.get()
     try:
-        try:
-            database = state.database
-            if database is None:
-                events: AsyncIterator[StreamEvent] = _no_database()
-            else:
-                events = database.answerer.answer(
-                    ask.question,
-                    execute=ask.execute,
-                    summarize=ask.summarize,
-                    shutdown=shutdown,
-                    history=thread.history,
-                )
-                # Kept for feedback on this answer, and for the conversation's next question.
-                events = recorded(
-                    database.answers, events, request_id, ask.question, thread.conversation
-                )
-            async for event in state.observer.watch(events, ask.question):
-                yield event
-        except Exception:
-            # The answer has started (an HTTP stream's headers are sent): the failure can only
-            # be told as an event.
-            logger.exception("stream failed")
-            yield ErrorEvent(code="internal_error", message="the service failed; see its logs")
-        conversation_id = thread.conversation.id if thread.conversation else None
-        yield DoneEvent(request_id=request_id, conversation_id=conversation_id)
+        # Held until `done` is sent: a shutdown waits for this answer, within its grace.
+        with state.drain.signal() as shutdown:
+            try:
+                events = _answer(state, admitted, shutdown, request_id)
+                async for event in state.observer.watch(events, admitted.ask.question):
+                    yield event
+            except Exception:
+                # The answer has started (an HTTP stream's headers are sent): the failure can
+                # only be told as an event.
+                logger.exception("stream failed")
+                yield ErrorEvent(code="internal_error", message="the service failed; see its logs")
+            conversation = admitted.thread.conversation
+            conversation_id = conversation.id if conversation else None
+            yield DoneEvent(request_id=request_id, conversation_id=conversation_id)
     finally:
         await admitted.ticket.release()
 
 
-async def _events(
-    state: AppState, admitted: Admitted, shutdown: ShutdownSignal
-) -> AsyncIterator[bytes]:
+def _answer(
+    state: AppState, admitted: Admitted, shutdown: ShutdownSignal, request_id: str
+) -> AsyncIterator[StreamEvent]:
+    database = state.database
+    if database is None:
+        return _no_database()
+    ask, thread = admitted.ask, admitted.thread
+    events = database.answerer.answer(
+        ask.question,
+        execute=ask.execute,
+        summarize=ask.summarize,
+        shutdown=shutdown,
+        history=thread.history,
+    )
+    # Kept for feedback on this answer, and for the conversation's next question.
+    return recorded(database.answers, events, request_id, ask.question, thread.conversation)
+
+
+async def _events(state: AppState, admitted: Admitted) -> AsyncIterator[bytes]:
     # aclosing: a client that hangs up closes this generator, and the answer's with it, now
     # (its model call cut off, its ticket given back), not whenever it is collected.
-    async with aclosing(answer_events(state, admitted, shutdown)) as events:
+    async with aclosing(answer_events(state, admitted)) as events:
         event_id = 0
         async for event in events:
             event_id += 1
@@ -210,18 +212,13 @@ async def _stream(
 ) -> EventSourceResponse:
     admitted = await admit(state, ask, caller, location)
     settings = state.settings
-    shutdown = ShutdownSignal()
     thread = admitted.thread
     headers = {"X-Conversation-ID": thread.conversation.id} if thread.conversation else None
     return EventSourceResponse(
-        _events(state, admitted, shutdown),
+        _events(state, admitted),
         headers=headers,
         ping=settings.ping_seconds,
         send_timeout=settings.send_timeout_seconds,
-        # Typed as anyio.Event, but sse-starlette only calls its set(): ours also wakes the
-        # model read the stream is waiting on.
-        shutdown_event=shutdown,  # type: ignore[arg-type]
-        shutdown_grace_period=settings.shutdown_grace_seconds,
         background=BackgroundTask(admitted.ticket.release),
     )
 
