@@ -75,6 +75,7 @@ bench: install
 	$(BIN)/python -m bench.run streams
 	$(BIN)/python -m bench.run streams --workers 2 --provider dashscope
 	$(BIN)/python -m bench.run seed
+	$(BIN)/python -m bench.run burst
 	$(BIN)/python -m bench.run floor
 	$(BIN)/python -m bench.run cancel
 	$(BIN)/python -m bench.run schema

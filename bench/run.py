@@ -5,6 +5,8 @@
 `python -m bench.run floor [--streams 1,100]` against the floor of our stack,
 `python -m bench.run compare` for the last three side by side,
 `python -m bench.run cancel` for how soon the upstream stops once clients hang up,
+`python -m bench.run burst [--streams 200] [--workers 2] [--rounds 3]` for one burst level
+repeated, ours against the seed taking turns,
 `python -m bench.run profile [--streams 200]` for where the server's CPU goes,
 `python -m bench.run schema` for the schema benchmark, `python -m bench.run examples` for example
 retrieval."""
@@ -20,12 +22,13 @@ from typing import Any
 
 import psutil
 
-from bench import attacks, baselines, cancel, examples, profile, schema, streams
+from bench import attacks, baselines, burst, cancel, examples, profile, schema, streams
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STREAMS_LEVELS = "1,100,200,500,1000"
 CANCEL_LEVELS = "1,100,200"
 PROFILE_STREAMS = "200"
+BURST_STREAMS = "200"
 
 
 def machine() -> str:
@@ -50,6 +53,7 @@ def main() -> None:
             "schema",
             "examples",
             "attacks",
+            "burst",
             "profile",
         ),
     )
@@ -63,8 +67,11 @@ def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="streams: our service in this many worker processes (TXT2SQL_WORKERS)",
+        help="streams, burst: our service in this many worker processes (TXT2SQL_WORKERS; "
+        "burst: 2 unless given)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="burst: turns of each server (3 bursts a turn)"
     )
     parser.add_argument(
         "--provider",
@@ -95,6 +102,11 @@ def main() -> None:
         result = baselines.run(args.which, levels, upstream)
         write(args.which, streams.report(result, upstream), streams.markdown)
         return
+    if args.which == "burst":
+        streams_n = int(args.streams or BURST_STREAMS)
+        result = burst.run(streams_n, args.workers or 2, args.rounds, upstream)
+        write(f"burst-{streams_n}", result, burst.markdown)
+        return
     if args.which == "profile":
         streams_n = int(args.streams or PROFILE_STREAMS)
         collapsed = RESULTS / f"profile-{streams_n}.collapsed"
@@ -107,11 +119,11 @@ def main() -> None:
     levels = _levels(args.streams or STREAMS_LEVELS)
     runs = {}
     for provider in [args.provider] if args.provider else streams.PROVIDERS:
-        run = streams.run_provider(levels, upstream, provider, args.workers)
+        run = streams.run_provider(levels, upstream, provider, args.workers or 1)
         result = streams.report(run, upstream)
         # streams.json: DashScope's, the one `compare` sets against the seed and the floor.
         name = "streams" if provider == "dashscope" else f"streams-{provider}"
-        if args.workers != 1:
+        if (args.workers or 1) != 1:
             name += f"-workers{args.workers}"
         if args.gap != parser.get_default("gap"):
             name += f"-gap{args.gap:g}"
