@@ -73,8 +73,11 @@ class DrainingServer(uvicorn.Server):
         would hold a plain close (and the exit) until uvicorn's own deadline."""
         await asyncio.sleep(self._grace)
         still_open = list(self.server_state.connections)
-        logger.warning(
-            "%d connection(s) still open after %g s of grace: cut off", len(still_open), self._grace
-        )
+        if still_open:
+            logger.warning(
+                "%d connection(s) still open after %g s of grace: cut off",
+                len(still_open),
+                self._grace,
+            )
         for connection in still_open:
             connection.transport.abort()

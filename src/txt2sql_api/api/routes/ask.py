@@ -157,7 +157,7 @@ async def answer_events(state: AppState, admitted: Admitted) -> AsyncGenerator[S
     however they end. Every way of asking (the SSE stream, the MCP tool) reads these."""
     request_id = request_id_var.get()
     try:
-        # Held until `done` is sent: a shutdown waits for this answer, within its grace.
+        # Held until `done` is sent: a shutdown tells this answer wherever it has got to.
         with state.drain.signal() as shutdown:
             try:
                 events = _answer(state, admitted, shutdown, request_id)
