@@ -14,31 +14,16 @@ from dataclasses import asdict
 from functools import partial
 from typing import Any
 
-import uvloop
-
 from bench.baselines import baseline_process
-from bench.streams import (
-    Level,
-    Upstream,
-    control_url_of,
-    run_level,
-    service_process,
-    standin_process,
-)
+from bench.streams import Level, Upstream, served, service_process
 
 BURSTS_PER_TURN = 3
 Server = Callable[[str, int], AbstractContextManager[tuple[str, int]]]
 
 
 def _turn(server: Server, streams: int, upstream: Upstream) -> list[Level]:
-    with standin_process(upstream) as upstream_url, server(upstream_url, streams) as live:
-        base_url, pid = live
-        control_url = control_url_of(upstream_url)
-        uvloop.run(run_level(base_url, pid, control_url, 1, upstream))  # warm-up
-        return [
-            uvloop.run(run_level(base_url, pid, control_url, streams, upstream))
-            for _ in range(BURSTS_PER_TURN)
-        ]
+    with served(upstream, server, streams) as live:
+        return [live.level(streams) for _ in range(BURSTS_PER_TURN)]
 
 
 def run(streams: int, workers: int, rounds: int, upstream: Upstream) -> dict[str, Any]:

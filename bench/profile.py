@@ -12,15 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import uvloop
-
-from bench.streams import (
-    Upstream,
-    control_url_of,
-    run_level,
-    service_process,
-    standin_process,
-)
+from bench.streams import Upstream, served
 
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 SAMPLES_PER_SECOND = 250
@@ -29,18 +21,13 @@ ROUNDS = 3  # levels recorded one after another, for enough samples
 
 
 def run(streams: int, upstream: Upstream, out: Path) -> dict[str, Any]:
-    with (
-        standin_process(upstream) as upstream_url,
-        service_process(upstream_url, streams) as (base_url, pid),
-    ):
-        control_url = control_url_of(upstream_url)
-        uvloop.run(run_level(base_url, pid, control_url, 1, upstream))  # warm-up
+    with served(upstream, most=streams) as live:
         recorder = subprocess.Popen(
             [
                 PY_SPY,
                 "record",
                 "--pid",
-                str(pid),
+                str(live.pid),
                 "--format",
                 "raw",
                 "--rate",
@@ -54,10 +41,7 @@ def run(streams: int, upstream: Upstream, out: Path) -> dict[str, Any]:
             stderr=subprocess.DEVNULL,
         )
         try:
-            levels = [
-                uvloop.run(run_level(base_url, pid, control_url, streams, upstream))
-                for _ in range(ROUNDS)
-            ]
+            levels = [live.level(streams) for _ in range(ROUNDS)]
         finally:
             recorder.send_signal(2)  # SIGINT: py-spy writes what it has
             recorder.wait(timeout=60)

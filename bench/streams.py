@@ -305,22 +305,47 @@ class Run:
     direct_first_frame_ms: float
 
 
+@dataclass(frozen=True)
+class Served:
+    """A server under test, warmed up, and the stand-in it calls."""
+
+    base_url: str
+    pid: int
+    upstream_url: str
+    upstream: Upstream
+
+    def level(self, streams: int) -> Level:
+        control_url = control_url_of(self.upstream_url)
+        return uvloop.run(run_level(self.base_url, self.pid, control_url, streams, self.upstream))
+
+
+@contextmanager
+def served(
+    upstream: Upstream,
+    server: Server = service_process,
+    most: int = 1,
+    provider: Provider = "dashscope",
+) -> Iterator[Served]:
+    """The provider's stand-in and `server` on it (quotas above `most` streams), after one
+    warm-up stream: ours loads its schema snapshot and example index lazily."""
+    with (
+        standin_process(upstream, provider=provider) as upstream_url,
+        server(upstream_url, most) as (base_url, pid),
+    ):
+        live = Served(base_url, pid, upstream_url, upstream)
+        live.level(1)
+        yield live
+
+
 def run(
     levels: list[int],
     upstream: Upstream,
     server: Server = service_process,
     provider: Provider = "dashscope",
 ) -> Run:
-    with (
-        standin_process(upstream, provider=provider) as upstream_url,
-        server(upstream_url, max(levels)) as live,
-    ):
-        base_url, pid = live
-        control_url = control_url_of(upstream_url)
-        # One warm-up stream: ours loads its schema snapshot and example index lazily.
-        uvloop.run(run_level(base_url, pid, control_url, 1, upstream))
-        measured = [uvloop.run(run_level(base_url, pid, control_url, n, upstream)) for n in levels]
-        return Run(measured, direct_first_frame_ms(upstream_url, upstream, provider))
+    with served(upstream, server, max(levels), provider) as live:
+        measured = [live.level(n) for n in levels]
+        return Run(measured, direct_first_frame_ms(live.upstream_url, upstream, provider))
 
 
 def run_provider(
