@@ -18,9 +18,7 @@ from txt2sql_api.shutdown import Drain
 logger = logging.getLogger(__name__)
 
 
-def _config(
-    settings: Settings, drain: Drain, host: str = "127.0.0.1", port: int = 8000
-) -> uvicorn.Config:
+def _config(settings: Settings, drain: Drain, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
         create_app(settings, drain),
         host=host,
